@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both use the project's venv.
+PYTHON ?= python3
+VENV ?= .venv
+SAM_VENV ?= .venv-sam
+BIN := $(VENV)/bin
+CUSTOMERS ?= 2000
+export PYTHONPATH := $(CURDIR)/shared
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: setup demo test lint bench clean
+
+$(BIN)/retention: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+setup: $(BIN)/retention  ## create .venv with the pinned dependencies
+
+demo: setup  ## the whole engine on an embedded AWS, a year of orders replayed, summary printed
+	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/retention demo --customers $(CUSTOMERS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+	@if [ -x $(SAM_VENV)/bin/sam ]; then \
+		$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region eu-west-1; \
+	else echo "sam validate skipped: SAM CLI not installed (make sam-cli, or .ci/run installs it)"; fi
+
+test: lint  ## ruff, cfn-lint, sam validate --lint, then pytest
+	$(BIN)/pytest -q
+
+sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the runtime one)
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+
+bench: setup  ## every benchmark under bench/, one table
+	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache outbox

@@ -1,0 +1,24 @@
+"""``make bench``: run every benchmark under bench/ and print one table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import bench_ingest
+from bench.common import print_table
+
+BENCHMARKS = [bench_ingest]
+
+
+def main() -> None:
+    rows = []
+    for module in BENCHMARKS:
+        rows.extend(module.run())
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

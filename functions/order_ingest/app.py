@@ -1,0 +1,48 @@
+"""Order ingest: shop events from SQS (fed by EventBridge) into customer profiles, once each.
+
+Each record fails alone (partial batch response); a message that can never be processed
+is logged with its reason and, after the queue's retries, lands in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from retention.ingest import Outcome, apply_shop_event
+from retention.models.events import ShopEvent
+from retention.observability import logger, metrics, tracer
+from retention.profiles import CurrencyMismatch
+from retention.settings import settings
+from retention.store.customers import CustomerStore
+from retention.validation import InvalidEvent, describe
+
+# A wholly bad batch is reported item by item, never raised: each bad record alone goes to the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].messageId")
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        shop_event = parse(event=json.loads(record.body), model=ShopEvent)
+        outcome = apply_shop_event(shop_event, CustomerStore(settings().customers_table))
+    except (ValidationError, json.JSONDecodeError, CurrencyMismatch) as exc:
+        reason = describe(exc)
+        logger.warning("rejected shop event", message_id=record.message_id, reason=reason)
+        metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
+        raise InvalidEvent(reason) from exc
+    metrics.add_metric(name=f"{shop_event.detail_type}{outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    if outcome is Outcome.DUPLICATE:
+        logger.info("duplicate shop event ignored", message_id=record.message_id, detail_type=shop_event.detail_type)

@@ -1,0 +1,215 @@
+"""An embedded AWS: moto's server on 127.0.0.1 with every table, queue and bus of template.yaml.
+
+The same helper serves ``make demo``, the CLI and the tests. Handlers need no change to run
+against it: boto3 follows ``AWS_ENDPOINT_URL``, and each function's environment variables
+are taken from the template with ``!Ref`` resolved to the local resource names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from retention.local import template as cfn
+from retention.store import dynamo
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+_CREATE_TABLE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "SSESpecification",
+)
+
+
+@dataclass
+class LocalResources:
+    """Physical names of what was created, by logical id."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    buses: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+class EmbeddedAws:
+    """Start with :meth:`start`, stop with :meth:`stop` (or use as a context manager)."""
+
+    def __init__(self, stage: str = "local", parameters: dict[str, Any] | None = None, endpoint: str = "") -> None:
+        """``endpoint`` reuses a running server (tests share one, each with its own stage)."""
+        self.stage = stage
+        self.template = cfn.load_template()
+        self.parameters = {**cfn.parameter_defaults(self.template), "Stage": stage, **(parameters or {})}
+        self.resources = LocalResources()
+        self.endpoint = endpoint
+        self._saved_env: dict[str, str | None] = {}
+
+    def __enter__(self) -> EmbeddedAws:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> EmbeddedAws:
+        if not self.endpoint:
+            self.endpoint = start_server()
+            # moto's backends live in the process, shared by every server it starts: a run
+            # that owns its server starts from an empty account.
+            urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+        self._set_env(
+            {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            }
+        )
+        dynamo.reset_clients()
+        self._create_resources()
+        return self
+
+    def stop(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        dynamo.reset_clients()
+        _reset_settings()
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _resolver(self) -> cfn.Resolver:
+        return cfn.Resolver(
+            parameters=self.parameters,
+            pseudo={"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": f"retention-{self.stage}"},
+        )
+
+    def _create_resources(self) -> None:
+        resolver = self._resolver()
+        self._create_tables(resolver)
+        self._create_queues(resolver)
+        self._create_buses(resolver)
+        self._create_rules(resolver)
+        environment: dict[str, str] = {}
+        for logical_id in cfn.function_code_dirs(self.template):
+            environment.update(cfn.function_environment(self.template, logical_id, resolver))
+        self.resources.environment = environment
+        # Handlers share this process, so the union of their variables is installed; the
+        # template gives every function the same names for the same resources.
+        self._set_env({k: v for k, v in environment.items() if not k.startswith("POWERTOOLS_LOG")})
+        _reset_settings()
+
+    def _name(self, logical_id: str) -> str:
+        return f"retention-{self.stage}-{logical_id}"
+
+    def _create_tables(self, resolver: cfn.Resolver) -> None:
+        ddb = self.client("dynamodb")
+        for logical_id, resource in cfn.resources_of_type(self.template, "AWS::DynamoDB::Table").items():
+            props = resolver.resolve(resource["Properties"])
+            name = props.get("TableName") or self._name(logical_id)
+            kwargs = {k: props[k] for k in _CREATE_TABLE_KEYS if k in props}
+            if "SSESpecification" in kwargs:  # CloudFormation says SSEEnabled where the API says Enabled
+                kwargs["SSESpecification"] = {"Enabled": bool(kwargs["SSESpecification"].get("SSEEnabled"))}
+            ddb.create_table(TableName=name, **kwargs)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                ddb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+                )
+            resolver.refs[logical_id] = name
+            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+            self.resources.tables[logical_id] = name
+
+    def _create_queues(self, resolver: cfn.Resolver) -> None:
+        sqs = self.client("sqs")
+        queues = cfn.resources_of_type(self.template, "AWS::SQS::Queue")
+        # Dead-letter queues first: a source queue's redrive policy names its DLQ's ARN.
+        ordered = sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1].get("Properties", {}))
+        for logical_id, resource in ordered:
+            props = resolver.resolve(resource.get("Properties", {}))
+            name = props.get("QueueName") or self._name(logical_id)
+            attributes = {
+                key: (json.dumps(props[key]) if isinstance(props[key], dict) else str(props[key]))
+                for key in ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy", "DelaySeconds")
+                if key in props
+            }
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+            resolver.refs[logical_id] = url
+            resolver.attributes[(logical_id, "Arn")] = arn
+            resolver.attributes[(logical_id, "QueueName")] = name
+            self.resources.queues[logical_id] = url
+
+    def _create_buses(self, resolver: cfn.Resolver) -> None:
+        events = self.client("events")
+        for logical_id, resource in cfn.resources_of_type(self.template, "AWS::Events::EventBus").items():
+            name = resolver.resolve(resource["Properties"]["Name"])
+            events.create_event_bus(Name=name)
+            resolver.refs[logical_id] = name
+            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+            self.resources.buses[logical_id] = name
+
+    def _create_rules(self, resolver: cfn.Resolver) -> None:
+        events = self.client("events")
+        for logical_id, resource in cfn.resources_of_type(self.template, "AWS::Events::Rule").items():
+            props = resolver.resolve(resource["Properties"])
+            if "EventPattern" not in props:
+                continue  # schedules are driven by the local runner's simulated clock
+            name = self._name(logical_id)
+            bus = props.get("EventBusName", "default")
+            events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+            targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+            if targets:
+                events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{name}"
+            self.resources.rules[logical_id] = name
+
+
+def start_server() -> str:
+    """Start moto's server on a free loopback port (daemon thread) and return its URL."""
+    from moto.server import ThreadedMotoServer  # lazily: moto is a development dependency
+
+    from retention.local import moto_patches
+
+    moto_patches.apply()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    _servers.append(server)
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+_servers: list[Any] = []
+
+
+def _reset_settings() -> None:
+    from retention.settings import settings
+
+    settings.cache_clear()

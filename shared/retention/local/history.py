@@ -1,0 +1,239 @@
+"""A realistic, seeded year of shop events for demos, benchmarks and soak tests.
+
+A specialty coffee-and-tea shop: customers register over the year and behave by type —
+one-time buyers, occasional buyers, regulars, VIPs, regulars who lapse, prospects who never
+order — and some are referred by others. The same seed always gives the same events.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+HISTORY_START = datetime(2025, 11, 1, tzinfo=UTC)
+HISTORY_END = datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+SOURCE = "shop.orders"
+
+CATALOG: tuple[tuple[str, str, str, Decimal], ...] = (
+    ("BEAN-ETH-250", "Ethiopia Yirgacheffe 250 g", "coffee-beans", Decimal("14.50")),
+    ("BEAN-COL-250", "Colombia Huila 250 g", "coffee-beans", Decimal("12.90")),
+    ("BEAN-ESP-1K", "House Espresso 1 kg", "coffee-beans", Decimal("34.00")),
+    ("BEAN-DEC-250", "Swiss Water Decaf 250 g", "coffee-beans", Decimal("13.50")),
+    ("TEA-SEN-100", "Japanese Sencha 100 g", "tea", Decimal("11.00")),
+    ("TEA-ASS-200", "Assam Breakfast 200 g", "tea", Decimal("9.50")),
+    ("TEA-OOL-100", "Tieguanyin Oolong 100 g", "tea", Decimal("16.00")),
+    ("GEAR-V60", "V60 Dripper", "brewing-gear", Decimal("24.00")),
+    ("GEAR-AERO", "AeroPress Go", "brewing-gear", Decimal("39.00")),
+    ("GEAR-KETTLE", "Gooseneck Kettle", "brewing-gear", Decimal("59.00")),
+    ("GRIND-HAND", "Hand Grinder", "grinders", Decimal("79.00")),
+    ("GRIND-ELEC", "Burr Grinder", "grinders", Decimal("189.00")),
+    ("ACC-FILTER", "Paper Filters x100", "accessories", Decimal("6.50")),
+    ("ACC-SCALE", "Brew Scale", "accessories", Decimal("29.00")),
+    ("ACC-MUG", "Stoneware Mug", "accessories", Decimal("15.00")),
+    ("GIFT-BOX", "Tasting Gift Box", "gifts", Decimal("45.00")),
+)
+CONSUMABLES = [p for p in CATALOG if p[2] in ("coffee-beans", "tea", "accessories")]
+
+FIRST_NAMES = (
+    "Aysel",
+    "Leyla",
+    "Elvin",
+    "Nigar",
+    "Olena",
+    "Taras",
+    "Iryna",
+    "Dmytro",
+    "Dilnoza",
+    "Sardor",
+    "Malika",
+    "Aziz",
+    "Elif",
+    "Mehmet",
+    "Zeynep",
+    "Emre",
+    "Anna",
+    "James",
+    "Sofia",
+    "Lukas",
+    "Maria",
+    "Noah",
+    "Emma",
+    "Jonas",
+    "Chloé",
+    "Mateo",
+    "Amira",
+    "Kenji",
+    "Priya",
+    "Oliver",
+)
+LAST_NAMES = (
+    "Aliyeva",
+    "Mammadov",
+    "Huseynova",
+    "Shevchenko",
+    "Kovalenko",
+    "Bondarenko",
+    "Karimova",
+    "Rakhimov",
+    "Yusupova",
+    "Yılmaz",
+    "Demir",
+    "Şahin",
+    "Müller",
+    "Schmidt",
+    "García",
+    "Rossi",
+    "Smith",
+    "Brown",
+    "Dubois",
+    "Nowak",
+    "Tanaka",
+    "Patel",
+    "Okafor",
+    "Silva",
+)
+LOCALES = (
+    ("en_GB", "Europe/London", 30),
+    ("de_DE", "Europe/Berlin", 20),
+    ("tr_TR", "Europe/Istanbul", 15),
+    ("uk_UA", "Europe/Kyiv", 12),
+    ("az_AZ", "Asia/Baku", 10),
+    ("uz_UZ", "Asia/Tashkent", 8),
+    ("en_US", "America/New_York", 5),
+)
+
+# archetype: weight, (min, max) days between orders, basket size range, premium bias
+ARCHETYPES: dict[str, tuple[int, tuple[int, int] | None, tuple[int, int], float]] = {
+    "one_time": (38, None, (1, 3), 0.2),
+    "occasional": (22, (45, 120), (1, 3), 0.3),
+    "regular": (18, (25, 45), (1, 4), 0.4),
+    "vip": (5, (12, 24), (2, 6), 0.8),
+    "lapsing": (11, (20, 40), (1, 3), 0.3),
+    "prospect": (6, None, (0, 0), 0.0),
+}
+
+
+@dataclass(frozen=True)
+class ShopEventRecord:
+    """One event as the shop would put it on the bus."""
+
+    time: datetime
+    detail_type: str
+    detail: dict[str, Any]
+    source: str = SOURCE
+
+
+def generate_history(customers: int = 3000, seed: int = 7, malformed: int = 0) -> list[ShopEventRecord]:
+    """Events of ``customers`` customers over the year, sorted by time; ``malformed`` bad ones mixed in."""
+    rng = random.Random(seed)
+    events: list[ShopEventRecord] = []
+    archetype_names = list(ARCHETYPES)
+    weights = [ARCHETYPES[name][0] for name in archetype_names]
+    span = (HISTORY_END - HISTORY_START).total_seconds()
+    advocates: list[tuple[str, datetime]] = []
+    order_seq = 0
+    for index in range(1, customers + 1):
+        customer_id = f"C{index:06d}"
+        archetype = rng.choices(archetype_names, weights)[0]
+        _, gap_range, basket_range, premium = ARCHETYPES[archetype]
+        locale, zone, _ = rng.choices(LOCALES, [w for *_, w in LOCALES])[0]
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        # Regulars and VIPs tend to be older customers; everyone else joins all year round.
+        early = archetype in ("regular", "vip", "lapsing")
+        offset = rng.random() ** (2.2 if early else 1.0) * span * (0.55 if early else 0.97)
+        registered_at = HISTORY_START + timedelta(seconds=offset)
+        profile: dict[str, Any] = {
+            "customer_id": customer_id,
+            "email": f"{first.lower()}.{customer_id.lower()}@example.com",
+            "name": f"{first} {last}",
+            "locale": locale,
+            "time_zone": zone,
+        }
+        if rng.random() < 0.6:
+            profile["birthday"] = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+        events.append(ShopEventRecord(registered_at, "CustomerRegistered", {**profile, "registered_at": registered_at}))
+        if advocates and rng.random() < 0.08:
+            referrer_id, since = rng.choice(advocates)
+            if since < registered_at:
+                events.append(
+                    ShopEventRecord(
+                        registered_at + timedelta(minutes=1),
+                        "CustomerReferred",
+                        {"referrer_id": referrer_id, "referred_id": customer_id, "referred_at": registered_at},
+                    )
+                )
+        if archetype == "prospect":
+            continue
+        if archetype in ("regular", "vip") and rng.random() < 0.5:
+            advocates.append((customer_id, registered_at))
+        stop_at = HISTORY_END
+        if archetype == "lapsing":
+            stop_at = registered_at + (HISTORY_END - registered_at) * rng.uniform(0.3, 0.6)
+        placed_at = registered_at + timedelta(hours=rng.uniform(0.2, 240))
+        orders = 0
+        while placed_at < stop_at:
+            order_seq += 1
+            events.append(
+                ShopEventRecord(
+                    placed_at, "OrderPlaced", _order(rng, order_seq, profile, placed_at, basket_range, premium, orders)
+                )
+            )
+            orders += 1
+            if gap_range is None or (archetype == "occasional" and orders >= rng.randint(2, 4)):
+                break
+            placed_at += timedelta(days=rng.uniform(*gap_range), hours=rng.uniform(-6, 6))
+    events.sort(key=lambda e: (e.time, e.detail_type))
+    for position in rng.sample(range(len(events)), k=min(malformed, len(events))):
+        events[position] = _malformed(rng, events[position])
+    return events
+
+
+def _order(
+    rng: random.Random,
+    seq: int,
+    profile: dict[str, Any],
+    placed_at: datetime,
+    basket_range: tuple[int, int],
+    premium: float,
+    previous_orders: int,
+) -> dict[str, Any]:
+    size = rng.randint(*basket_range)
+    pool = CATALOG if previous_orders == 0 or rng.random() < premium else CONSUMABLES
+    items = []
+    for product in rng.sample(pool, k=min(size, len(pool))):
+        sku, name, category, price = product
+        qty = 1 if category in ("brewing-gear", "grinders", "gifts") else rng.randint(1, 3)
+        items.append({"sku": sku, "name": name, "category": category, "price": str(price), "qty": qty})
+    total = sum(Decimal(i["price"]) * i["qty"] for i in items)
+    detail = {
+        "order_id": f"O{seq:07d}",
+        "customer_id": profile["customer_id"],
+        "email": profile["email"],
+        "name": profile["name"],
+        "placed_at": placed_at,
+        "currency": "EUR",
+        "total": str(total),
+        "items": items,
+        "locale": profile["locale"],
+        "time_zone": profile["time_zone"],
+    }
+    return detail
+
+
+def _malformed(rng: random.Random, event: ShopEventRecord) -> ShopEventRecord:
+    """The kinds of mistakes real shop integrations make."""
+    detail = dict(event.detail)
+    flaw = rng.choice(("naive_time", "missing_field", "bad_money", "bad_email"))
+    if flaw == "naive_time":
+        key = next(k for k in ("placed_at", "registered_at", "referred_at") if k in detail)
+        detail[key] = event.time.replace(tzinfo=None).isoformat()
+    elif flaw == "missing_field":
+        detail.pop(next(iter(detail)))
+    elif flaw == "bad_money":
+        detail["total"] = "-12.5"
+    else:
+        detail["email"] = "not-an-email"
+    return ShopEventRecord(event.time, event.detail_type, detail, event.source)

@@ -1,0 +1,162 @@
+"""A small local Lambda runtime: load a handler from ``functions/``, feed it SQS batches.
+
+:class:`QueueDriver` plays the role of the SQS event source mapping: it receives up to ten
+messages, invokes the handler with the real SQS event shape, deletes what succeeded and
+makes failed messages visible again at once, so the queue's redrive policy (from
+template.yaml) moves a message to its dead-letter queue after ``maxReceiveCount`` tries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from retention.local.embedded import ACCOUNT, REGION, EmbeddedAws
+from retention.local.template import REPO_ROOT
+
+
+@cache
+def load_function(name: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` under a unique module name (every folder has an ``app``)."""
+    path = REPO_ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{name}_app", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "local"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:local"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def invoke(handler: Any, event: dict[str, Any]) -> Any:
+    """Call a handler as Lambda would, one invocation with a fresh context."""
+    try:
+        return handler(event, FakeLambdaContext())
+    finally:
+        # With POWERTOOLS_METRICS_DISABLED, Powertools skips the flush and so never clears its
+        # buffer; a real invocation flushes it. Clear it so a long replay does not accumulate.
+        from retention.observability import metrics
+
+        metrics.clear_metrics()
+
+
+def sqs_event(messages: Iterable[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """Messages from ``ReceiveMessage`` in the shape the SQS event source gives a Lambda."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for message in messages
+        ]
+    }
+
+
+@dataclass
+class DrainStats:
+    invocations: int = 0
+    succeeded: int = 0
+    failed_attempts: int = 0
+
+
+class QueueDriver:
+    """Delivers a queue's messages to a handler until the queue is empty."""
+
+    def __init__(self, aws: EmbeddedAws, queue_logical_id: str, function: str, batch_size: int = 10) -> None:
+        self.sqs = aws.client("sqs")
+        self.queue_url = aws.resources.queues[queue_logical_id]
+        self.queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue_url.rsplit('/', 1)[-1]}"
+        self.handler = load_function(function).handler
+        self.batch_size = batch_size
+
+    def drain(self, max_batches: int = 1_000_000) -> DrainStats:
+        stats = DrainStats()
+        for _ in range(max_batches):
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=self.batch_size,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                break
+            stats.invocations += 1
+            response = invoke(self.handler, sqs_event(messages, self.queue_arn))
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            stats.succeeded += len(done)
+            stats.failed_attempts += len(failed)
+            if done:
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                )
+            retry = [m for m in messages if m["MessageId"] in failed]
+            if retry:
+                self.sqs.change_message_visibility_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                        for i, m in enumerate(retry)
+                    ],
+                )
+        return stats
+
+
+def put_events(aws: EmbeddedAws, entries: Iterable[tuple[str, str, dict[str, Any], datetime]], bus: str) -> int:
+    """Publish ``(source, detail_type, detail, time)`` entries to an event bus, ten per call."""
+    events = aws.client("events")
+    batch: list[dict[str, Any]] = []
+    sent = 0
+
+    def flush() -> None:
+        nonlocal sent
+        if batch:
+            response = events.put_events(Entries=batch)
+            if response.get("FailedEntryCount"):
+                raise RuntimeError(f"EventBridge rejected {response['FailedEntryCount']} entries")
+            sent += len(batch)
+            batch.clear()
+
+    for source, detail_type, detail, time in entries:
+        batch.append(
+            {
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail, default=str),
+                "EventBusName": bus,
+                "Time": time,
+            }
+        )
+        if len(batch) == 10:
+            flush()
+    flush()
+    return sent

@@ -1,0 +1,22 @@
+"""Environment settings, parsed once into a typed model so a misconfigured function fails at cold start."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: str = Field(default="dev", alias="STAGE")
+    customers_table: str = Field(alias="CUSTOMERS_TABLE", min_length=3)
+    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this process; cached, because the environment of a Lambda never changes."""
+    return Settings.model_validate({key: value for key, value in os.environ.items()})

@@ -1,0 +1,53 @@
+"""Headline figures over customer profiles: the numbers a shop owner checks first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from retention.models.profile import CustomerProfile
+from retention.profiles import repeat_purchase_rate
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    customers: int
+    buyers: int
+    prospects: int
+    orders: int
+    revenue: Decimal
+    repeat_purchase_rate: Decimal
+    average_order_value: Decimal
+    top_fifth_revenue_share: Decimal
+    referrers: int
+
+
+def summarise(profiles: Iterable[CustomerProfile]) -> ProfileSummary:
+    """Totals plus the 80/20 check: the share of revenue from the top fifth of buyers."""
+    counts: list[int] = []
+    spend: list[Decimal] = []
+    prospects = referrers = 0
+    for profile in profiles:
+        counts.append(profile.order_count)
+        if profile.order_count:
+            spend.append(profile.total_spent)
+        else:
+            prospects += 1
+        referrers += bool(profile.referrals)
+    revenue = sum(spend, Decimal(0))
+    orders = sum(counts)
+    top = sorted(spend, reverse=True)[: max(1, len(spend) // 5)] if spend else []
+    return ProfileSummary(
+        customers=len(counts),
+        buyers=len(spend),
+        prospects=prospects,
+        orders=orders,
+        revenue=revenue,
+        repeat_purchase_rate=repeat_purchase_rate(counts),
+        average_order_value=(revenue / orders).quantize(Decimal("0.01")) if orders else Decimal(0),
+        top_fifth_revenue_share=(sum(top, Decimal(0)) * 100 / revenue).quantize(Decimal("0.1"))
+        if revenue
+        else Decimal(0),
+        referrers=referrers,
+    )

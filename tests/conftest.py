@@ -1,0 +1,43 @@
+"""Shared fixtures: sample events from events/, a Lambda context, and the embedded AWS.
+
+One moto server serves the whole session; each test gets its own stage (its own tables,
+queues and bus, created from template.yaml), so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retention.local.embedded import EmbeddedAws, start_server
+from retention.local.runtime import FakeLambdaContext
+
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+_stage_numbers = itertools.count(1)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample event from ``events/`` by file stem, e.g. ``load_event("order_ingest.sqs")``."""
+    return json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> str:
+    return start_server()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> Iterator[EmbeddedAws]:
+    """A fresh set of the template's resources on the shared embedded server."""
+    with EmbeddedAws(stage=f"t{next(_stage_numbers)}", endpoint=moto_endpoint) as embedded:
+        yield embedded
