@@ -20,6 +20,7 @@ from retention.models.events import ShopEvent
 from retention.observability import logger, metrics, tracer
 from retention.profiles import CurrencyMismatch
 from retention.settings import settings
+from retention.store import bus
 from retention.store.customers import CustomerStore
 from retention.validation import InvalidEvent, describe
 
@@ -37,7 +38,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
 def record_handler(record: SQSRecord) -> None:
     try:
         shop_event = parse(event=json.loads(record.body), model=ShopEvent)
-        outcome = apply_shop_event(shop_event, CustomerStore(settings().customers_table))
+        outcome = apply_shop_event(shop_event, CustomerStore(settings().customers_table), publish=_publish)
     except (ValidationError, json.JSONDecodeError, CurrencyMismatch) as exc:
         reason = describe(exc)
         logger.warning("rejected shop event", message_id=record.message_id, reason=reason)
@@ -46,3 +47,7 @@ def record_handler(record: SQSRecord) -> None:
     metrics.add_metric(name=f"{shop_event.detail_type}{outcome.value.title()}", unit=MetricUnit.Count, value=1)
     if outcome is Outcome.DUPLICATE:
         logger.info("duplicate shop event ignored", message_id=record.message_id, detail_type=shop_event.detail_type)
+
+
+def _publish(events: list[bus.EngineEvent]) -> None:
+    bus.publish(settings().event_bus_name, events)

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from retention import clock, profiles
+from retention.lifecycle import default_stats, refresh
 from retention.models.events import (
     CustomerReferredEvent,
     CustomerRegisteredEvent,
@@ -20,8 +21,15 @@ from retention.models.events import (
     ShopEvent,
 )
 from retention.models.profile import CustomerProfile
+from retention.models.segments import PopulationStats, SegmentDefinitions
+from retention.segments import load_definitions
+from retention.store.bus import EngineEvent
 from retention.store.customers import CustomerStore, Marker, ProfileWrite
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
+from retention.store.stats import StatsStore
+from retention.store.timers import timer_put
+
+Publisher = Callable[[list[EngineEvent]], object]
 
 MAX_ATTEMPTS = 6
 
@@ -35,48 +43,84 @@ class RetriesExhausted(RuntimeError):
     """The profile kept changing under us; the message is retried by SQS later."""
 
 
-def apply_shop_event(event: ShopEvent, store: CustomerStore) -> Outcome:
-    """Apply ``event`` once. Returns whether it changed anything or was a duplicate."""
+def apply_shop_event(event: ShopEvent, store: CustomerStore, publish: Publisher | None = None) -> Outcome:
+    """Apply ``event`` once, then publish the SegmentChanged events it caused.
+
+    Returns whether it changed anything or was a duplicate. Events are published only after
+    the commit, so a rolled-back attempt never announces a segment the store does not hold.
+    """
     for _ in range(MAX_ATTEMPTS):
         try:
-            _attempt(event, store)
+            events = _attempt(event, store)
         except AlreadyApplied:
             return Outcome.DUPLICATE
         except ConcurrentUpdate:
             continue
+        if events and publish is not None:
+            publish(events)
         return Outcome.APPLIED
     raise RetriesExhausted(f"{event.detail_type} {event.id}: profile changed {MAX_ATTEMPTS} times during apply")
 
 
-def _attempt(event: ShopEvent, store: CustomerStore) -> None:
+def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:
     at = clock.now()
+    definitions = load_definitions()
+    stats = StatsStore(store.table_name).get() or default_stats(at, definitions)
     match event:
         case OrderPlacedEvent(detail=order):
             profile = store.get_profile(order.customer_id)
             updated = profiles.apply_order(_or_new(profile, order.customer_id, at), order, at)
-            store.apply(Marker.for_order(profiles.order_record(order, at)), [_write(updated, profile)])
+            marker = Marker.for_order(profiles.order_record(order, at))
+            return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=True)
         case CustomerRegisteredEvent(detail=registration):
             profile = store.get_profile(registration.customer_id)
             updated = profiles.apply_registration(_or_new(profile, registration.customer_id, at), registration, at)
             marker = Marker(registration.customer_id, "EVENT#REGISTERED", {"type": "registered", "at": at})
-            store.apply(marker, [_write(updated, profile)])
+            return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=False)
         case CustomerReferredEvent(detail=referral):
             found = store.get_profiles([referral.referrer_id, referral.referred_id])
-            writes = [
-                _changed(found.get(cid), cid, at, rule)
-                for cid, rule in (
-                    (referral.referrer_id, lambda p: profiles.apply_referral_to_referrer(p, referral, at)),
-                    (referral.referred_id, lambda p: profiles.apply_referral_to_referred(p, referral, at)),
-                )
+            referrer, referred = found.get(referral.referrer_id), found.get(referral.referred_id)
+            changes = [
+                (
+                    profiles.apply_referral_to_referrer(_or_new(referrer, referral.referrer_id, at), referral, at),
+                    referrer,
+                ),
+                (
+                    profiles.apply_referral_to_referred(_or_new(referred, referral.referred_id, at), referral, at),
+                    referred,
+                ),
             ]
             marker = Marker(
                 referral.referrer_id,
                 f"REFERRAL#{referral.referred_id}",
                 {"type": "referral", "referred_id": referral.referred_id, "referred_at": referral.referred_at},
             )
-            store.apply(marker, writes)
+            return _commit(store, marker, changes, at, stats, definitions, rearm=False)
         case _:  # pragma: no cover - the discriminated union admits nothing else
             raise TypeError(f"unsupported event {type(event).__name__}")
+
+
+def _commit(
+    store: CustomerStore,
+    marker: Marker,
+    changes: list[tuple[CustomerProfile, CustomerProfile | None]],
+    at: datetime,
+    stats: PopulationStats,
+    definitions: SegmentDefinitions,
+    rearm: bool,
+) -> list[EngineEvent]:
+    """Reclassify each changed profile and commit marker, profiles and timers in one transaction."""
+    writes: list[ProfileWrite] = []
+    extra: list[dict] = []
+    events: list[EngineEvent] = []
+    for updated, read in changes:
+        write = _write(updated, read)
+        result = refresh(updated, at, stats, definitions, new_version=write.read_version + 1, rearm_inactivity=rearm)
+        writes.append(ProfileWrite(result.profile, write.read_version))
+        extra.extend(timer_put(store.table_name, timer, at) for timer in result.timers)
+        events.extend(result.events)
+    store.apply(marker, writes, extra)
+    return events
 
 
 def _or_new(profile: CustomerProfile | None, customer_id: str, at: datetime) -> CustomerProfile:
@@ -85,12 +129,3 @@ def _or_new(profile: CustomerProfile | None, customer_id: str, at: datetime) -> 
 
 def _write(updated: CustomerProfile, read: CustomerProfile | None) -> ProfileWrite:
     return ProfileWrite(updated, read.version if read is not None else 0)
-
-
-def _changed(
-    read: CustomerProfile | None,
-    customer_id: str,
-    at: datetime,
-    rule: Callable[[CustomerProfile], CustomerProfile],
-) -> ProfileWrite:
-    return _write(rule(_or_new(read, customer_id, at)), read)

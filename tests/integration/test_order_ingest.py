@@ -116,7 +116,7 @@ def test_lost_optimistic_lock_is_retried_and_applied_once(aws, lambda_context, m
     original_apply = store_cls.apply
     interfered = []
 
-    def apply_with_interference(self, marker, writes):
+    def apply_with_interference(self, marker, writes, extra=()):
         if not interfered:
             interfered.append(True)
             concurrent = order_detail(order_id="O-concurrent", placed_at=T0 + timedelta(days=1))
@@ -128,7 +128,7 @@ def test_lost_optimistic_lock_is_retried_and_applied_once(aws, lambda_context, m
             apply_shop_event(ShopEventAdapter.validate_python(envelope("OrderPlaced", concurrent, "c")), self)
             monkeypatch.setattr(store_cls, "apply", apply_with_interference)
             assert original_get(self, "C1").order_count == 2
-        return original_apply(self, marker, writes)
+        return original_apply(self, marker, writes, extra)
 
     monkeypatch.setattr(store_cls, "apply", apply_with_interference)
     # When our order is applied

@@ -121,7 +121,9 @@ class EmbeddedAws:
         self.resources.environment = environment
         # Handlers share this process, so the union of their variables is installed; the
         # template gives every function the same names for the same resources.
-        self._set_env({k: v for k, v in environment.items() if not k.startswith("POWERTOOLS_LOG")})
+        # Log level stays the caller's; templates come from the checkout, not the layer path /opt.
+        local_only = ("POWERTOOLS_LOG_LEVEL", "RETENTION_TEMPLATES_DIR")
+        self._set_env({k: v for k, v in environment.items() if k not in local_only})
         _reset_settings()
 
     def _name(self, logical_id: str) -> str:

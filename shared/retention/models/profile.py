@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retention.models.segments import Classification
 from retention.models.types import CouponCode, CurrencyCode, CustomerId, Money, OrderId
 
 MAX_ORDER_DATES = 50
@@ -50,6 +51,10 @@ class CustomerProfile(BaseModel):
     coupons_used: list[CouponCode] = Field(default_factory=list)
     referred_by: CustomerId | None = None
     referrals: list[CustomerId] = Field(default_factory=list)
+    segment: Classification | None = None
+    segment_changed_at: datetime | None = None
+    inactivity_firings: int = 0
+    birthday_timer_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0

@@ -83,8 +83,8 @@ class CustomerStore:
             request = response.get("UnprocessedKeys") or {}
         return found
 
-    def apply(self, marker: Marker, writes: Sequence[ProfileWrite]) -> None:
-        """Create ``marker`` and store ``writes`` atomically.
+    def apply(self, marker: Marker, writes: Sequence[ProfileWrite], extra: Sequence[dict[str, Any]] = ()) -> None:
+        """Create ``marker``, store ``writes`` and run ``extra`` transaction items atomically.
 
         Raises :class:`AlreadyApplied` when the marker exists (a duplicate event) and
         :class:`ConcurrentUpdate` when a profile moved on since it was read.
@@ -102,15 +102,8 @@ class CustomerStore:
                 }
             }
         ]
-        for write in writes:
-            stored = write.profile.model_copy(update={"version": write.read_version + 1})
-            put: dict[str, Any] = {"TableName": self.table_name, "Item": _profile_to_item(stored)}
-            if write.read_version == 0:
-                put["ConditionExpression"] = "attribute_not_exists(pk)"
-            else:
-                put["ConditionExpression"] = "version = :read"
-                put["ExpressionAttributeValues"] = {":read": {"N": str(write.read_version)}}
-            items.append({"Put": put})
+        items.extend(profile_put(self.table_name, write) for write in writes)
+        items.extend(extra)
         try:
             dynamo.client().transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -147,6 +140,18 @@ class CustomerStore:
         for page in pages:
             for item in page.get("Items", []):
                 yield _profile_from_item(item)
+
+
+def profile_put(table_name: str, write: ProfileWrite) -> dict[str, Any]:
+    """A transaction ``Put`` of a profile at ``read_version + 1``, only if still at ``read_version``."""
+    stored = write.profile.model_copy(update={"version": write.read_version + 1})
+    put: dict[str, Any] = {"TableName": table_name, "Item": _profile_to_item(stored)}
+    if write.read_version == 0:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "version = :read"
+        put["ExpressionAttributeValues"] = {":read": {"N": str(write.read_version)}}
+    return {"Put": put}
 
 
 def _strip_keys(data: dict[str, Any]) -> dict[str, Any]:

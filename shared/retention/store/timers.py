@@ -1,0 +1,179 @@
+"""Timers without scans: a sparse GSI keyed by due hour and shard.
+
+Each timer is an item ``pk=CUST#<id>, sk=TIMER#<kind>`` carrying ``due_bucket`` =
+``<YYYY-MM-DDTHH>#<shard>`` and ``due_at``; only timer items have these attributes, so the
+``DueIndex`` GSI holds nothing else. A sweep queries the buckets of the hours since its
+cursor, one Query per (hour, shard): its cost grows with the hours swept and the timers due,
+never with the number of customers. Shards spread one hour's timers over several partitions
+so a busy hour (a campaign, a birthday-heavy day) has no hot key.
+
+Firing is claim → emit → finish. The claim is a conditional update on the timer's
+``generation`` (a new order re-arms the timer with a new generation, so a stale timer cannot
+be claimed) and on no live claim (so two overlapping sweeps cannot both fire it). A claim
+left by a crashed sweep expires after ``CLAIM_TTL`` and is taken over, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from retention.models.timers import Timer
+from retention.store import dynamo
+from retention.store.customers import customer_pk
+
+DUE_INDEX = "DueIndex"
+SHARDS = 8
+CLAIM_TTL = timedelta(minutes=10)
+CURSOR_KEY = {"pk": {"S": "SWEEP"}, "sk": {"S": "CURSOR"}}
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def shard_of(customer_id: str, kind: str) -> int:
+    digest = hashlib.sha256(f"{customer_id}|{kind}".encode()).digest()
+    return digest[0] % SHARDS
+
+
+def bucket(hour: datetime, shard: int) -> str:
+    return f"{hour:%Y-%m-%dT%H}#{shard}"
+
+
+def timer_sort_key(kind: str) -> str:
+    return f"TIMER#{kind}"
+
+
+def timer_put(table_name: str, timer: Timer, now: datetime) -> dict[str, Any]:
+    """A transaction ``Put`` arming ``timer``; a due time in the past lands in the current hour's
+    bucket, which the next sweep reads, so a timer is never filed behind the sweep cursor."""
+    filed_at = max(timer.due_at, now)
+    item = {
+        "pk": {"S": customer_pk(timer.customer_id)},
+        "sk": {"S": timer_sort_key(timer.kind)},
+        "due_bucket": {"S": bucket(hour_of(filed_at), shard_of(timer.customer_id, timer.kind))},
+        **dynamo.to_attributes({"type": "timer", **timer.model_dump()}),
+    }
+    return {"Put": {"TableName": table_name, "Item": item}}
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    timer: Timer
+    claimed: bool
+
+
+class TimerStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def arm(self, timer: Timer, now: datetime) -> None:
+        """Arm (or re-arm, replacing) a timer on its own."""
+        put = timer_put(self.table_name, timer, now)["Put"]
+        dynamo.client().put_item(TableName=put["TableName"], Item=put["Item"])
+
+    def get(self, customer_id: str, kind: str) -> Timer | None:
+        item = (
+            dynamo.client()
+            .get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": timer_sort_key(kind)}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        return _timer(item) if item else None
+
+    def due(self, hour: datetime, now: datetime) -> Iterator[Timer]:
+        """Timers filed in ``hour`` (all shards) that are due by ``now``: one Query per shard."""
+        for shard in range(SHARDS):
+            pages = (
+                dynamo.client()
+                .get_paginator("query")
+                .paginate(
+                    TableName=self.table_name,
+                    IndexName=DUE_INDEX,
+                    KeyConditionExpression="due_bucket = :b AND due_at <= :now",
+                    ExpressionAttributeValues={":b": {"S": bucket(hour, shard)}, ":now": {"S": now.isoformat()}},
+                )
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield _timer(item)
+
+    def claim(self, timer: Timer, token: str, now: datetime) -> bool:
+        try:
+            dynamo.client().update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": customer_pk(timer.customer_id)}, "sk": {"S": timer_sort_key(timer.kind)}},
+                UpdateExpression="SET claim_token = :t, claimed_at = :now",
+                ConditionExpression=(
+                    "generation = :g AND attribute_exists(due_bucket) AND "
+                    "(attribute_not_exists(claim_token) OR claimed_at < :stale)"
+                ),
+                ExpressionAttributeValues={
+                    ":t": {"S": token},
+                    ":now": {"S": now.isoformat()},
+                    ":stale": {"S": (now - CLAIM_TTL).isoformat()},
+                    ":g": {"N": str(timer.generation)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def finish_ops(self, timer: Timer, token: str, next_timer: Timer | None, now: datetime) -> list[dict[str, Any]]:
+        """Transaction items that retire a claimed timer: re-armed as ``next_timer`` or deleted."""
+        condition = {
+            "ConditionExpression": "claim_token = :t",
+            "ExpressionAttributeValues": {":t": {"S": token}},
+        }
+        if next_timer is not None:
+            put = timer_put(self.table_name, next_timer, now)
+            put["Put"].update(condition)
+            return [put]
+        key = {"pk": {"S": customer_pk(timer.customer_id)}, "sk": {"S": timer_sort_key(timer.kind)}}
+        return [{"Delete": {"TableName": self.table_name, "Key": key, **condition}}]
+
+    def transact(self, items: list[dict[str, Any]]) -> bool:
+        """Run a finish transaction; False when a condition failed (the timer or profile moved on)."""
+        try:
+            dynamo.client().transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def cursor(self) -> datetime | None:
+        item = dynamo.client().get_item(TableName=self.table_name, Key=CURSOR_KEY, ConsistentRead=True).get("Item")
+        return datetime.fromisoformat(item["hour"]["S"]) if item else None
+
+    def advance_cursor(self, hour: datetime) -> None:
+        """Move the cursor forward only (an overlapping, slower sweep never moves it back)."""
+        try:
+            dynamo.client().put_item(
+                TableName=self.table_name,
+                Item={**CURSOR_KEY, "hour": {"S": hour.isoformat()}},
+                ConditionExpression="attribute_not_exists(pk) OR #h < :h",
+                ExpressionAttributeNames={"#h": "hour"},
+                ExpressionAttributeValues={":h": {"S": hour.isoformat()}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+
+def _timer(item: dict[str, Any]) -> Timer:
+    data = dynamo.from_attributes(item)
+    return Timer.model_validate(
+        {k: data[k] for k in ("customer_id", "kind", "due_at", "generation", "firing", "payload") if k in data}
+    )

@@ -1,0 +1,157 @@
+"""The timer sweep: fire what is due, reclassify, re-arm — with work proportional to what is due.
+
+Run every 15 minutes. It reads the sweep cursor (the last hour fully swept), queries each
+(hour, shard) bucket from that hour to now, claims each due timer, reads the claimed
+customers' profiles in batches of 100, publishes CustomerInactive / TimerFired (and
+SegmentChanged) events, then retires or re-arms each timer together with the profile's new
+segment in one transaction. A missed run is caught up by the next (the cursor stays behind);
+overlapping runs cannot fire a timer twice (the claim is conditional).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from retention import churn, lifecycle
+from retention.lifecycle import INACTIVITY
+from retention.models.profile import CustomerProfile
+from retention.models.segments import PopulationStats, SegmentDefinitions
+from retention.models.timers import Timer
+from retention.store.bus import EngineEvent
+from retention.store.customers import CustomerStore, ProfileWrite, profile_put
+from retention.store.timers import TimerStore, hour_of, timer_put
+
+FIRST_RUN_LOOKBACK = timedelta(hours=24)
+MAX_CATCH_UP = timedelta(days=14)
+
+
+@dataclass
+class SweepResult:
+    hours_swept: int = 0
+    due: int = 0
+    fired: Counter[str] = field(default_factory=Counter)
+    not_claimed: int = 0
+    segment_changes: int = 0
+    events: int = 0
+
+
+def run_sweep(
+    now: datetime,
+    customers: CustomerStore,
+    timers: TimerStore,
+    stats: PopulationStats,
+    definitions: SegmentDefinitions,
+    publish: Callable[[list[EngineEvent]], object],
+    token: str | None = None,
+) -> SweepResult:
+    token = token or uuid.uuid4().hex
+    result = SweepResult()
+    current = hour_of(now)
+    cursor = timers.cursor()
+    start = cursor if cursor is not None else current - FIRST_RUN_LOOKBACK
+    start = max(start, current - MAX_CATCH_UP)
+    claimed: list[Timer] = []
+    hour = start
+    while hour <= current:
+        for timer in timers.due(hour, now):
+            result.due += 1
+            if timers.claim(timer, token, now):
+                claimed.append(timer)
+            else:
+                result.not_claimed += 1
+        result.hours_swept += 1
+        hour += timedelta(hours=1)
+
+    found: dict[str, CustomerProfile] = {}
+    ids = list(dict.fromkeys(t.customer_id for t in claimed))
+    for start_index in range(0, len(ids), 100):
+        found.update(customers.get_profiles(ids[start_index : start_index + 100]))
+
+    finishes: list[tuple[Timer, list[Timer], CustomerProfile | None, CustomerProfile | None]] = []
+    events: list[EngineEvent] = []
+    for timer in claimed:
+        profile = found.get(timer.customer_id)
+        arm, updated, fired_events = _fire(timer, profile, now, stats, definitions)
+        events.extend(fired_events)
+        result.fired[timer.kind.split(":")[0]] += 1
+        result.segment_changes += sum(1 for e in fired_events if e.detail_type == "SegmentChanged")
+        finishes.append((timer, arm, updated, profile))
+    if events:
+        publish(events)
+        result.events = len(events)
+    for timer, arm, updated, read in finishes:
+        successor = arm[0] if arm and arm[0].kind == timer.kind else None
+        others = arm[1:] if successor else arm
+        items = timers.finish_ops(timer, token, successor, now)
+        items += [timer_put(customers.table_name, t, now) for t in others]
+        if updated is not None and read is not None:
+            items.append(profile_put(customers.table_name, ProfileWrite(updated, read.version)))
+        if not timers.transact(items) and updated is not None:
+            # The profile moved on (an order or registration): retire the timer alone; the
+            # event that moved the profile has re-armed what it needs.
+            timers.transact(timers.finish_ops(timer, token, successor, now))
+    timers.advance_cursor(current)
+    return result
+
+
+def _fire(
+    timer: Timer,
+    profile: CustomerProfile | None,
+    now: datetime,
+    stats: PopulationStats,
+    definitions: SegmentDefinitions,
+) -> tuple[list[Timer], CustomerProfile | None, list[EngineEvent]]:
+    """What a due timer does: its events, the timers to arm next and the profile's new state.
+
+    The fired timer's successor (same kind) comes first in the returned list; it replaces the
+    claimed item. A birthday re-arms itself for next year through :func:`lifecycle.refresh`.
+    """
+    if profile is None:
+        return [], None, [EngineEvent("TimerFired", _timer_detail(timer, now), now)]
+    version = profile.version + 1
+    refreshed = lifecycle.refresh(profile, now, stats, definitions, new_version=version, rearm_inactivity=False)
+    events = list(refreshed.events)
+    updated = refreshed.profile
+    arm: list[Timer] = []
+    if timer.kind == INACTIVITY:
+        segment = updated.segment
+        detail = {
+            "customer_id": profile.customer_id,
+            "firing": timer.firing,
+            "last_order_at": profile.last_order_at,
+            "days_since_last_order": round(churn.days_between(profile.last_order_at, now), 1)
+            if profile.last_order_at
+            else None,
+            "expected_next_order_at": segment.expected_next_order_at if segment else None,
+            "lifecycle": segment.lifecycle if segment else None,
+            "churn_risk": segment.churn_risk if segment else None,
+            "fired_at": now,
+        }
+        events.append(EngineEvent("CustomerInactive", detail, now))
+        updated = updated.model_copy(update={"inactivity_firings": timer.firing})
+        if timer.firing < definitions.inactivity.max_firings:
+            gap = lifecycle.inactivity_gap_days(profile, stats, definitions)
+            arm.append(
+                timer.model_copy(
+                    update={"due_at": now + timedelta(days=gap), "firing": timer.firing + 1, "generation": version}
+                )
+            )
+    else:
+        events.append(EngineEvent("TimerFired", _timer_detail(timer, now), now))
+    own = [t for t in refreshed.timers if t.kind == timer.kind]
+    others = [t for t in refreshed.timers if t.kind != timer.kind]
+    return own + arm + others, updated, events
+
+
+def _timer_detail(timer: Timer, now: datetime) -> dict[str, object]:
+    return {
+        "customer_id": timer.customer_id,
+        "kind": timer.kind,
+        "due_at": timer.due_at,
+        "payload": timer.payload,
+        "fired_at": now,
+    }
