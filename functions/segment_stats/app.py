@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retention import clock
@@ -30,5 +31,6 @@ def handler(event: dict, context: LambdaContext) -> dict:
         profiles = [profile for part in parts for profile in part]
     stats = compute_stats(profiles, clock.now())
     StatsStore(store.table_name).put(stats)
+    metrics.add_metric(name="ProfilesInStatistics", unit=MetricUnit.Count, value=len(profiles))
     logger.info("population statistics stored", buyers=stats.buyers, vip_spend=str(stats.vip_spend))
     return {"buyers": stats.buyers, "vip_spend": str(stats.vip_spend), "median_gap_days": stats.median_gap_days}

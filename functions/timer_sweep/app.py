@@ -1,6 +1,6 @@
 """Timer sweep, every 15 minutes: fire the timers due since the last run, nothing else.
 
-DynamoDB cost per run: one GetItem (cursor) + one Query per (hour, shard) swept + per fired
+DynamoDB cost per run: one GetItem (cursor) + one Query per (bucket, shard) swept + per fired
 timer one claim, a share of a BatchGetItem and one finishing transaction + one PutItem
 (cursor). It does not grow with the number of stored customers (see bench/bench_sweep.py).
 """
@@ -39,6 +39,11 @@ def handler(event: dict, context: LambdaContext) -> dict:
     )
     for kind, count in result.fired.items():
         metrics.add_metric(name=f"TimersFired_{kind}", unit=MetricUnit.Count, value=count)
-    metrics.add_metric(name="SweepHours", unit=MetricUnit.Count, value=result.hours_swept)
-    logger.info("sweep done", hours=result.hours_swept, due=result.due, fired=dict(result.fired))
-    return {"hours_swept": result.hours_swept, "due": result.due, "fired": dict(result.fired), "events": result.events}
+    metrics.add_metric(name="SweepBuckets", unit=MetricUnit.Count, value=result.buckets_swept)
+    logger.info("sweep done", buckets=result.buckets_swept, due=result.due, fired=dict(result.fired))
+    return {
+        "buckets_swept": result.buckets_swept,
+        "due": result.due,
+        "fired": dict(result.fired),
+        "events": result.events,
+    }

@@ -14,6 +14,8 @@ class Settings(BaseModel):
     stage: str = Field(default="dev", alias="STAGE")
     customers_table: str = Field(alias="CUSTOMERS_TABLE", min_length=3)
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+    timer_shards: int = Field(default=8, ge=1, le=64, alias="TIMER_SHARDS")
+    timer_bucket_hours: int = Field(default=1, ge=1, le=24, alias="TIMER_BUCKET_HOURS")
 
 
 @cache

@@ -23,15 +23,16 @@ from retention.models.segments import PopulationStats, SegmentDefinitions
 from retention.models.timers import Timer
 from retention.store.bus import EngineEvent
 from retention.store.customers import CustomerStore, ProfileWrite, profile_put
-from retention.store.timers import TimerStore, hour_of, timer_put
+from retention.store.timers import TimerStore, timer_put
 
-FIRST_RUN_LOOKBACK = timedelta(hours=24)
-MAX_CATCH_UP = timedelta(days=14)
+FIRST_RUN_LOOKBACK = timedelta(days=14)
+"""With no cursor yet (the very first run), how far back to look. Later runs start at the
+cursor however far back it is: an outage costs one catch-up run more queries, never a timer."""
 
 
 @dataclass
 class SweepResult:
-    hours_swept: int = 0
+    buckets_swept: int = 0
     due: int = 0
     fired: Counter[str] = field(default_factory=Counter)
     not_claimed: int = 0
@@ -50,21 +51,26 @@ def run_sweep(
 ) -> SweepResult:
     token = token or uuid.uuid4().hex
     result = SweepResult()
-    current = hour_of(now)
+    layout = timers.layout
+    current = layout.bucket_start(now)
     cursor = timers.cursor()
-    start = cursor if cursor is not None else current - FIRST_RUN_LOOKBACK
-    start = max(start, current - MAX_CATCH_UP)
+    start = cursor if cursor is not None else layout.bucket_start(now - FIRST_RUN_LOOKBACK)
     claimed: list[Timer] = []
-    hour = start
-    while hour <= current:
-        for timer in timers.due(hour, now):
+    held_back: datetime | None = None  # earliest bucket holding another sweep's live claim
+    bucket_start = start
+    while bucket_start <= current:
+        for due in timers.due(bucket_start, now):
             result.due += 1
-            if timers.claim(timer, token, now):
-                claimed.append(timer)
-            else:
-                result.not_claimed += 1
-        result.hours_swept += 1
-        hour += timedelta(hours=1)
+            if timers.claim(due.timer, token, now):
+                claimed.append(due.timer)
+                continue
+            result.not_claimed += 1
+            if due.claimed_at is not None and held_back is None:
+                # Another sweep is (or was) firing it. If that sweep dies, its claim expires and
+                # a later sweep must still find the timer: keep the cursor at this bucket.
+                held_back = bucket_start
+        result.buckets_swept += 1
+        bucket_start += layout.width
 
     found: dict[str, CustomerProfile] = {}
     ids = list(dict.fromkeys(t.customer_id for t in claimed))
@@ -87,14 +93,14 @@ def run_sweep(
         successor = arm[0] if arm and arm[0].kind == timer.kind else None
         others = arm[1:] if successor else arm
         items = timers.finish_ops(timer, token, successor, now)
-        items += [timer_put(customers.table_name, t, now) for t in others]
+        items += [timer_put(customers.table_name, t, now, layout) for t in others]
         if updated is not None and read is not None:
             items.append(profile_put(customers.table_name, ProfileWrite(updated, read.version)))
         if not timers.transact(items) and updated is not None:
             # The profile moved on (an order or registration): retire the timer alone; the
             # event that moved the profile has re-armed what it needs.
             timers.transact(timers.finish_ops(timer, token, successor, now))
-    timers.advance_cursor(current)
+    timers.advance_cursor(held_back if held_back is not None else current)
     return result
 
 

@@ -47,9 +47,17 @@ class LocalResources:
 class EmbeddedAws:
     """Start with :meth:`start`, stop with :meth:`stop` (or use as a context manager)."""
 
-    def __init__(self, stage: str = "local", parameters: dict[str, Any] | None = None, endpoint: str = "") -> None:
-        """``endpoint`` reuses a running server (tests share one, each with its own stage)."""
+    def __init__(
+        self,
+        stage: str = "local",
+        parameters: dict[str, Any] | None = None,
+        endpoint: str = "",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``endpoint`` reuses a running server (tests share one, each with its own stage);
+        ``env`` adds settings for this run (e.g. the timer layout of a day-stepped simulation)."""
         self.stage = stage
+        self.extra_env = env or {}
         self.template = cfn.load_template()
         self.parameters = {**cfn.parameter_defaults(self.template), "Stage": stage, **(parameters or {})}
         self.resources = LocalResources()
@@ -124,6 +132,7 @@ class EmbeddedAws:
         # Log level stays the caller's; templates come from the checkout, not the layer path /opt.
         local_only = ("POWERTOOLS_LOG_LEVEL", "RETENTION_TEMPLATES_DIR")
         self._set_env({k: v for k, v in environment.items() if k not in local_only})
+        self._set_env(self.extra_env)
         _reset_settings()
 
     def _name(self, logical_id: str) -> str:

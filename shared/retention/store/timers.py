@@ -28,36 +28,59 @@ from retention.store import dynamo
 from retention.store.customers import customer_pk
 
 DUE_INDEX = "DueIndex"
-SHARDS = 8
 CLAIM_TTL = timedelta(minutes=10)
 CURSOR_KEY = {"pk": {"S": "SWEEP"}, "sk": {"S": "CURSOR"}}
 
 
-def hour_of(at: datetime) -> datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
+@dataclass(frozen=True)
+class TimerLayout:
+    """How timers are filed: ``shards`` partitions per bucket, buckets ``bucket_hours`` wide.
 
+    Production uses 1-hour buckets and 8 shards (settings ``TIMER_BUCKET_HOURS``,
+    ``TIMER_SHARDS``); a simulation that sweeps once per simulated day uses 24-hour buckets so
+    each sweep reads a day with a few queries. Changing the layout of a live table strands the
+    timers filed under the old one, so it is fixed at deployment.
+    """
 
-def shard_of(customer_id: str, kind: str) -> int:
-    digest = hashlib.sha256(f"{customer_id}|{kind}".encode()).digest()
-    return digest[0] % SHARDS
+    shards: int = 8
+    bucket_hours: int = 1
 
+    @classmethod
+    def from_settings(cls) -> TimerLayout:
+        from retention.settings import settings
 
-def bucket(hour: datetime, shard: int) -> str:
-    return f"{hour:%Y-%m-%dT%H}#{shard}"
+        return cls(settings().timer_shards, settings().timer_bucket_hours)
+
+    def bucket_start(self, at: datetime) -> datetime:
+        start = at.replace(minute=0, second=0, microsecond=0)
+        return start.replace(hour=start.hour - start.hour % self.bucket_hours)
+
+    def shard_of(self, customer_id: str, kind: str) -> int:
+        digest = hashlib.sha256(f"{customer_id}|{kind}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") % self.shards
+
+    def bucket(self, start: datetime, shard: int) -> str:
+        return f"{start:%Y-%m-%dT%H}#{shard}"
+
+    @property
+    def width(self) -> timedelta:
+        return timedelta(hours=self.bucket_hours)
 
 
 def timer_sort_key(kind: str) -> str:
     return f"TIMER#{kind}"
 
 
-def timer_put(table_name: str, timer: Timer, now: datetime) -> dict[str, Any]:
-    """A transaction ``Put`` arming ``timer``; a due time in the past lands in the current hour's
+def timer_put(table_name: str, timer: Timer, now: datetime, layout: TimerLayout | None = None) -> dict[str, Any]:
+    """A transaction ``Put`` arming ``timer``; a due time in the past lands in the current
     bucket, which the next sweep reads, so a timer is never filed behind the sweep cursor."""
+    layout = layout or TimerLayout.from_settings()
     filed_at = max(timer.due_at, now)
+    shard = layout.shard_of(timer.customer_id, timer.kind)
     item = {
         "pk": {"S": customer_pk(timer.customer_id)},
         "sk": {"S": timer_sort_key(timer.kind)},
-        "due_bucket": {"S": bucket(hour_of(filed_at), shard_of(timer.customer_id, timer.kind))},
+        "due_bucket": {"S": layout.bucket(layout.bucket_start(filed_at), shard)},
         **dynamo.to_attributes({"type": "timer", **timer.model_dump()}),
     }
     return {"Put": {"TableName": table_name, "Item": item}}
@@ -65,17 +88,20 @@ def timer_put(table_name: str, timer: Timer, now: datetime) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DueTimer:
+    """A due timer as the index shows it, with the claim another sweep may hold on it."""
+
     timer: Timer
-    claimed: bool
+    claimed_at: datetime | None
 
 
 class TimerStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, layout: TimerLayout | None = None) -> None:
         self.table_name = table_name
+        self.layout = layout or TimerLayout.from_settings()
 
     def arm(self, timer: Timer, now: datetime) -> None:
         """Arm (or re-arm, replacing) a timer on its own."""
-        put = timer_put(self.table_name, timer, now)["Put"]
+        put = timer_put(self.table_name, timer, now, self.layout)["Put"]
         dynamo.client().put_item(TableName=put["TableName"], Item=put["Item"])
 
     def get(self, customer_id: str, kind: str) -> Timer | None:
@@ -90,9 +116,9 @@ class TimerStore:
         )
         return _timer(item) if item else None
 
-    def due(self, hour: datetime, now: datetime) -> Iterator[Timer]:
-        """Timers filed in ``hour`` (all shards) that are due by ``now``: one Query per shard."""
-        for shard in range(SHARDS):
+    def due(self, start: datetime, now: datetime) -> Iterator[DueTimer]:
+        """Timers filed in the bucket starting at ``start`` (all shards) due by ``now``: one Query per shard."""
+        for shard in range(self.layout.shards):
             pages = (
                 dynamo.client()
                 .get_paginator("query")
@@ -100,12 +126,16 @@ class TimerStore:
                     TableName=self.table_name,
                     IndexName=DUE_INDEX,
                     KeyConditionExpression="due_bucket = :b AND due_at <= :now",
-                    ExpressionAttributeValues={":b": {"S": bucket(hour, shard)}, ":now": {"S": now.isoformat()}},
+                    ExpressionAttributeValues={
+                        ":b": {"S": self.layout.bucket(start, shard)},
+                        ":now": {"S": now.isoformat()},
+                    },
                 )
             )
             for page in pages:
                 for item in page.get("Items", []):
-                    yield _timer(item)
+                    claimed_at = item.get("claimed_at", {}).get("S")
+                    yield DueTimer(_timer(item), datetime.fromisoformat(claimed_at) if claimed_at else None)
 
     def claim(self, timer: Timer, token: str, now: datetime) -> bool:
         try:
@@ -137,7 +167,7 @@ class TimerStore:
             "ExpressionAttributeValues": {":t": {"S": token}},
         }
         if next_timer is not None:
-            put = timer_put(self.table_name, next_timer, now)
+            put = timer_put(self.table_name, next_timer, now, self.layout)
             put["Put"].update(condition)
             return [put]
         key = {"pk": {"S": customer_pk(timer.customer_id)}, "sk": {"S": timer_sort_key(timer.kind)}}

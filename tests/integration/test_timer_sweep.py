@@ -1,0 +1,192 @@
+"""The sweep: timers fire once, at the right time, with work proportional to what is due."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import timedelta
+
+import pytest
+from conftest import load_event
+from factories import T0, order
+
+from retention import clock
+from retention.ingest import apply_shop_event
+from retention.lifecycle import INACTIVITY, default_stats
+from retention.local.embedded import EmbeddedAws
+from retention.local.metering import RequestCounter
+from retention.local.runtime import invoke, load_function
+from retention.models.events import OrderPlacedEvent
+from retention.segments import load_definitions
+from retention.settings import settings
+from retention.store import dynamo
+from retention.store.customers import CustomerStore
+from retention.store.timers import CLAIM_TTL, TimerStore
+from retention.sweep import run_sweep
+
+
+def _place(customer_id: str, order_id: str, at) -> None:
+    event = OrderPlacedEvent.model_validate(
+        {
+            "id": order_id,
+            "source": "shop.orders",
+            "time": at,
+            "detail-type": "OrderPlaced",
+            "detail": order(order_id=order_id, customer_id=customer_id, placed_at=at).model_dump(),
+        }
+    )
+    with clock.frozen_at(at):
+        apply_shop_event(event, CustomerStore(settings().customers_table))
+
+
+class Published(list):
+    def __call__(self, events):
+        self.extend(events)
+
+    def of(self, detail_type: str) -> list:
+        return [e for e in self if e.detail_type == detail_type]
+
+
+def _sweep(at, token=None, published=None):
+    table = settings().customers_table
+    published = published if published is not None else Published()
+    result = run_sweep(
+        now=at,
+        customers=CustomerStore(table),
+        timers=TimerStore(table),
+        stats=default_stats(at, load_definitions()),
+        definitions=load_definitions(),
+        publish=published,
+        token=token,
+    )
+    return result, published
+
+
+_stages = itertools.count()
+
+
+@pytest.fixture
+def aws(moto_endpoint):
+    """Day-wide buckets and two shards: these tests step through months of simulated time, and
+    the emulator's GSI Query is slow, so hour buckets would cost thousands of queries per test.
+    ``hourly`` gives the production layout where the test is about hours."""
+    env = {"TIMER_BUCKET_HOURS": "24", "TIMER_SHARDS": "2"}
+    with EmbeddedAws(stage=f"sweep{next(_stages)}", endpoint=moto_endpoint, env=env) as embedded:
+        yield embedded
+
+
+@pytest.fixture
+def hourly(moto_endpoint):
+    with EmbeddedAws(stage=f"hourly{next(_stages)}", endpoint=moto_endpoint) as embedded:
+        yield embedded
+
+
+def _timer(customer_id: str = "C1"):
+    return TimerStore(settings().customers_table).get(customer_id, INACTIVITY)
+
+
+def test_order_arms_inactivity_timer_which_fires_once_when_due(aws):
+    # Given one order at T0 (expected gap = default 60 days, inside the 30-120 day window)
+    _place("C1", "O1", T0)
+    due = _timer().due_at
+    assert due == T0 + timedelta(days=60)
+    # When sweeps run before and after the due time
+    _sweep(T0 + timedelta(days=1))
+    _, early_events = _sweep(due - timedelta(minutes=1))  # same day-bucket, not yet due
+    _, late_events = _sweep(due + timedelta(minutes=5))
+    _, again_events = _sweep(due + timedelta(minutes=20))
+    # Then it fired exactly once, after it was due, and re-armed itself one gap later
+    assert early_events.of("CustomerInactive") == []
+    (inactive,) = late_events.of("CustomerInactive")
+    assert inactive.detail["customer_id"] == "C1" and inactive.detail["firing"] == 1
+    assert again_events.of("CustomerInactive") == []
+    assert _timer().firing == 2
+    assert _timer().due_at == (due + timedelta(minutes=5)).replace(microsecond=0) + timedelta(days=60)
+
+
+def test_missed_runs_are_caught_up_by_the_next_sweep(hourly):
+    # Given hourly buckets and a last sweep two days before the timer is due
+    _place("C1", "O1", T0)
+    due = _timer().due_at
+    TimerStore(settings().customers_table).advance_cursor((due - timedelta(days=2)).replace(minute=0, second=0))
+    # When no sweep runs for three days around the due time
+    result, published = _sweep(due + timedelta(days=1))
+    # Then the next sweep reads every hour since its cursor and fires the overdue timer
+    assert result.buckets_swept == 73
+    assert len(published.of("CustomerInactive")) == 1
+
+
+def test_overlapping_sweeps_never_fire_a_timer_twice(aws):
+    for n in range(6):
+        _place(f"C{n}", f"O{n}", T0)
+    at = T0 + timedelta(days=61)
+    published = Published()
+    threads = [threading.Thread(target=_sweep, args=(at, f"sweep-{n}", published)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fired = sorted(e.detail["customer_id"] for e in published.of("CustomerInactive"))
+    assert fired == [f"C{n}" for n in range(6)]
+
+
+def test_a_sweep_mid_flight_keeps_its_claim_from_a_second_sweep(aws):
+    _place("C1", "O1", T0)
+    _sweep(T0 + timedelta(days=59))
+    timer, at = _timer(), T0 + timedelta(days=61)
+    store = TimerStore(settings().customers_table)
+    assert store.claim(timer, "first-sweep", at)
+    _, published = _sweep(at + timedelta(minutes=1), token="second-sweep")
+    assert published.of("CustomerInactive") == []
+    # A claim abandoned by a crashed sweep is taken over once it is older than CLAIM_TTL.
+    _, published = _sweep(at + CLAIM_TTL + timedelta(minutes=1), token="third-sweep")
+    assert len(published.of("CustomerInactive")) == 1
+
+
+def test_new_order_moves_the_timer_and_the_old_one_cannot_fire(aws):
+    _place("C1", "O1", T0)
+    stale = _timer()
+    # When the customer orders again before the timer is due
+    _place("C1", "O2", T0 + timedelta(days=40))
+    moved = _timer()
+    # Then the timer is re-armed later, with a new generation, and the stale one is unclaimable
+    assert moved.due_at > stale.due_at
+    assert moved.generation > stale.generation
+    assert not TimerStore(settings().customers_table).claim(stale, "sweep", T0 + timedelta(days=61))
+    _, published = _sweep(stale.due_at + timedelta(minutes=1))
+    assert published.of("CustomerInactive") == []
+
+
+def test_timer_firing_recomputes_the_segment(aws):
+    # Given one order and sweeps on the days its inactivity timer fires (60, 120, 180 days on)
+    _place("C1", "O1", T0)
+    published = Published()
+    for day in (1, 61, 121, 181):
+        _sweep(T0 + timedelta(days=day), published=published)
+    # Then each firing reclassified the customer, down to lapsed
+    profile = CustomerStore(settings().customers_table).get_profile("C1")
+    assert profile.segment.lifecycle == "lapsed"
+    assert profile.inactivity_firings == 3
+    changes = published.of("SegmentChanged")
+    assert [e.detail["to_lifecycle"] for e in changes] == ["new", "at_risk", "lapsed"]
+    assert "one_time_buyer" in changes[0].detail["tags"]  # 60 days on: still new, newly tagged
+    assert [e.detail["firing"] for e in published.of("CustomerInactive")] == [1, 2, 3]
+
+
+def test_sweep_and_ingest_never_scan(aws):
+    counter = RequestCounter()
+    with counter.watching(dynamo.client()):
+        _place("C1", "O1", T0)
+        _sweep(T0 + timedelta(days=61))
+    assert counter.calls["Scan"] == 0
+    assert counter.calls["Query"] > 0
+
+
+def test_scheduled_handlers_run_on_their_sample_events(aws, lambda_context):
+    _place("C1", "O1", T0)
+    _place("C2", "O2", T0 + timedelta(days=3))
+    with clock.frozen_at(T0 + timedelta(days=10)):
+        stats = load_function("segment_stats").handler(load_event("segment_stats.scheduled"), lambda_context)
+        swept = invoke(load_function("timer_sweep").handler, load_event("timer_sweep.scheduled"))
+    assert stats["buyers"] == 2
+    assert swept["buckets_swept"] >= 1
