@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 SAM_VENV ?= .venv-sam
 BIN := $(VENV)/bin
-CUSTOMERS ?= 2000
+CUSTOMERS ?= 500
 export PYTHONPATH := $(CURDIR)/shared
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench eval sam-cli clean
 
 $(BIN)/retention: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the 
 
 bench: setup  ## every benchmark under bench/, one table
 	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
+
+eval: setup  ## churn-risk AUC against recency and BG/NBD on the CDNOW log (heavy deps, not in the layer)
+	$(BIN)/pip install --quiet -r requirements-eval.txt
+	$(BIN)/python bench/eval_churn.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache outbox

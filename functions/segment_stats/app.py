@@ -6,6 +6,7 @@ day. Per-event scoring reads the stored result through a one-hour cache.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,7 +19,10 @@ from retention.settings import settings
 from retention.store.customers import CustomerStore
 from retention.store.stats import StatsStore
 
-SEGMENTS = 4
+
+def _segments() -> int:
+    """Parallel Scan segments (``STATS_SCAN_SEGMENTS``, default 4); 1 on the embedded AWS."""
+    return max(1, min(16, int(os.environ.get("STATS_SCAN_SEGMENTS", "4"))))
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
@@ -26,8 +30,9 @@ SEGMENTS = 4
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
     store = CustomerStore(settings().customers_table)
-    with ThreadPoolExecutor(max_workers=SEGMENTS) as pool:
-        parts = pool.map(lambda segment: list(store.scan_profiles(segment, SEGMENTS)), range(SEGMENTS))
+    segments = _segments()
+    with ThreadPoolExecutor(max_workers=segments) as pool:
+        parts = pool.map(lambda segment: list(store.scan_profiles(segment, segments)), range(segments))
         profiles = [profile for part in parts for profile in part]
     stats = compute_stats(profiles, clock.now())
     StatsStore(store.table_name).put(stats)

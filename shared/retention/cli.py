@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="replay a year of shop events on an embedded AWS and print the summary")
-    demo.add_argument("--customers", type=int, default=2000, help="customers in the generated history (default 2000)")
+    demo.add_argument("--customers", type=int, default=500, help="customers in the generated history (default 500)")
     demo.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same numbers")
     demo.set_defaults(run=_demo)
     return parser

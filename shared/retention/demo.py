@@ -25,7 +25,7 @@ class DemoResult:
     seconds: float
 
 
-def run_demo(customers: int = 2000, seed: int = 7, malformed: int = 12, redeliver_share: float = 0.03) -> DemoResult:
+def run_demo(customers: int = 500, seed: int = 7, malformed: int = 12, redeliver_share: float = 0.03) -> DemoResult:
     started = time.perf_counter()
     events = generate_history(customers=customers, seed=seed, malformed=malformed)
     jobs = ScheduledJobs()

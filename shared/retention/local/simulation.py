@@ -3,7 +3,7 @@
 In AWS, EventBridge Scheduler runs the sweep every 15 minutes and the statistics job once a
 day. A replay steps through days, so it runs one sweep at the end of each simulated day and
 the statistics job at the end of the first simulated day and then every ``stats_every_days``
-(default 7: its full-table Scan is the one O(customers) job, the emulator's Scan is slow, and
+(default 30: its full-table Scan is the one O(customers) job, the emulator's Scan is slow, and
 RFM cut points move slowly) — through the real handlers, with a scheduled-event payload.
 """
 
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from retention.local.runtime import invoke, load_function
 
-DAY_STEPPED_TIMERS = {"TIMER_BUCKET_HOURS": "24", "TIMER_SHARDS": "2"}
+DAY_STEPPED_TIMERS = {"TIMER_BUCKET_HOURS": "24", "TIMER_SHARDS": "2", "STATS_SCAN_SEGMENTS": "1"}
 """Timer layout for simulations that sweep once per simulated day (see TimerLayout)."""
 
 
@@ -38,7 +38,7 @@ def scheduled_event(at: datetime, rule: str) -> dict:
 class ScheduledJobs:
     """Runs statistics and sweep per simulated day and tallies what the sweeps fired."""
 
-    stats_every_days: int = 7
+    stats_every_days: int = 30
     fired: Counter[str] = field(default_factory=Counter)
     sweeps: int = 0
     stats_runs: int = 0
