@@ -15,6 +15,86 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from retention.export import export_rows, render
+    from retention.lifecycle import default_stats
+    from retention.local.csv_orders import CDNOW, Columns, read_orders
+    from retention.local.embedded import EmbeddedAws
+    from retention.local.replay import replay
+    from retention.local.simulation import DAY_STEPPED_TIMERS, ScheduledJobs
+    from retention.segments import load_definitions
+    from retention.settings import settings
+    from retention.store.customers import CustomerStore
+    from retention.store.stats import StatsStore
+    from retention.summary import summarise
+
+    base = CDNOW if args.format == "cdnow" else Columns()
+    columns = Columns(
+        customer=args.customer_col or base.customer,
+        date=args.date_col or base.date,
+        amount=args.amount_col or base.amount,
+        date_format=args.date_format or base.date_format,
+    )
+    log = read_orders(Path(args.orders), args.format, columns, args.currency)
+    for reason in log.rejected[:20]:
+        print(f"rejected {reason}", file=sys.stderr)
+    if len(log.rejected) > 20:
+        print(f"… and {len(log.rejected) - 20} more rejected rows", file=sys.stderr)
+    if not log.events:
+        print("no readable orders in the file", file=sys.stderr)
+        return 2
+    jobs = ScheduledJobs()
+    with EmbeddedAws(env=DAY_STEPPED_TIMERS) as aws:
+        stats = replay(aws, log.events, on_day_end=jobs)
+        store = CustomerStore(settings().customers_table)
+        profiles = list(store.scan_profiles())
+        population = StatsStore(store.table_name).get()
+    summary = summarise(profiles)
+    print(
+        f"replayed {stats.published:,} orders over {stats.days} days: {summary.customers:,} customers, "
+        f"repeat-purchase rate {summary.repeat_purchase_rate} %, "
+        f"{jobs.fired.get('inactivity', 0):,} inactivity events fired, {len(log.rejected)} rows rejected"
+    )
+    if args.export:
+        as_of = _as_of(args.as_of) if args.as_of else log.events[-1].time
+        rows = export_rows(profiles, as_of, population or default_stats(as_of, load_definitions()))
+        Path(args.export).write_text(render(rows, args.export_format), encoding="utf-8")
+        print(f"exported {len(rows):,} customers as of {as_of:%Y-%m-%d} to {args.export}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from retention.export import export_rows, render
+    from retention.lifecycle import default_stats
+    from retention.segments import load_definitions
+    from retention.settings import settings
+    from retention.store.customers import CustomerStore
+    from retention.store.stats import StatsStore
+
+    as_of = _as_of(args.as_of)
+    store = CustomerStore(settings().customers_table)
+    stats = StatsStore(store.table_name).get() or default_stats(as_of, load_definitions())
+    text = render(export_rows(store.scan_profiles(), as_of, stats), args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _as_of(value: str):
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise SystemExit(f"--as-of: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+    return parsed if parsed.tzinfo else parsed.replace(hour=23, minute=59, tzinfo=UTC)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="retention", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -23,6 +103,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=500, help="customers in the generated history (default 500)")
     demo.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same numbers")
     demo.set_defaults(run=_demo)
+
+    rep = commands.add_parser("replay", help="replay an order log through the real handlers on an embedded AWS")
+    rep.add_argument("orders", help="CSV (customer_id,date,amount with a header) or a CDNOW-style log")
+    rep.add_argument("--format", choices=("simple", "cdnow"), default="simple")
+    rep.add_argument("--customer-col", help="column with the customer id (simple: a header name)")
+    rep.add_argument("--date-col", help="column with the order date")
+    rep.add_argument("--amount-col", help="column with the order amount")
+    rep.add_argument("--date-format", help="strptime format of the date column (default %%Y-%%m-%%d; cdnow %%Y%%m%%d)")
+    rep.add_argument("--currency", default="EUR", help="ISO currency of the amounts (default EUR)")
+    rep.add_argument("--export", help="after the replay, export customers to this file")
+    rep.add_argument("--as-of", help="date the export classifies at (default: the last order's date)")
+    rep.add_argument("--export-format", choices=("csv", "json"), default="csv")
+    rep.set_defaults(run=_replay)
+
+    customers = commands.add_parser("customers", help="customer tools against CUSTOMERS_TABLE")
+    customer_commands = customers.add_subparsers(dest="customers_command", required=True)
+    export = customer_commands.add_parser(
+        "export", help="segment, RFM, churn risk and expected next order of every customer, as of a date"
+    )
+    export.add_argument("--as-of", required=True, help="ISO date, e.g. 2026-10-31")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--output", help="file to write (default: standard output)")
+    export.set_defaults(run=_export)
     return parser
 
 

@@ -1,0 +1,66 @@
+"""Customer export: segment, RFM, churn risk and expected next order per customer, as of a date."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from retention.models.profile import CustomerProfile
+from retention.models.segments import PopulationStats
+from retention.segments import classify, load_definitions
+
+COLUMNS = (
+    "customer_id",
+    "lifecycle",
+    "customer_type",
+    "tags",
+    "rfm",
+    "churn_risk",
+    "expected_next_order_at",
+    "order_count",
+    "total_spent",
+    "first_order_at",
+    "last_order_at",
+    "referrals",
+)
+
+
+def export_rows(profiles: Iterable[CustomerProfile], as_of: datetime, stats: PopulationStats) -> list[dict[str, Any]]:
+    """One row per customer, classified at ``as_of`` (not at their last update)."""
+    definitions = load_definitions()
+    rows = []
+    for profile in sorted(profiles, key=lambda p: p.customer_id):
+        segment = classify(profile, as_of, stats, definitions)
+        rows.append(
+            {
+                "customer_id": profile.customer_id,
+                "lifecycle": segment.lifecycle,
+                "customer_type": segment.customer_type,
+                "tags": " ".join(segment.tags),
+                "rfm": segment.rfm,
+                "churn_risk": segment.churn_risk,
+                "expected_next_order_at": segment.expected_next_order_at.isoformat()
+                if segment.expected_next_order_at
+                else "",
+                "order_count": profile.order_count,
+                "total_spent": str(profile.total_spent),
+                "first_order_at": profile.first_order_at.isoformat() if profile.first_order_at else "",
+                "last_order_at": profile.last_order_at.isoformat() if profile.last_order_at else "",
+                "referrals": profile.referral_count,
+            }
+        )
+    return rows
+
+
+def render(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
