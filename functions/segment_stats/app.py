@@ -6,6 +6,7 @@ day. Per-event scoring reads the stored result through a one-hour cache.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retention import clock
 from retention.observability import logger, metrics, tracer
-from retention.segments import compute_stats
+from retention.segments import StatsInputs, collect_inputs, stats_from_inputs
 from retention.settings import settings
 from retention.store.customers import CustomerStore
 from retention.store.stats import StatsStore
@@ -30,12 +31,13 @@ def _segments() -> int:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
     store = CustomerStore(settings().customers_table)
-    segments = _segments()
+    segments, now = _segments(), clock.now()
     with ThreadPoolExecutor(max_workers=segments) as pool:
-        parts = pool.map(lambda segment: list(store.scan_profiles(segment, segments)), range(segments))
-        profiles = [profile for part in parts for profile in part]
-    stats = compute_stats(profiles, clock.now())
+        # Each worker reduces its scan segment to a few floats per buyer while it reads.
+        parts = pool.map(lambda segment: collect_inputs(store.scan_profiles(segment, segments), now), range(segments))
+        inputs = functools.reduce(StatsInputs.merge, parts, StatsInputs())
+    stats = stats_from_inputs(inputs, now)
     StatsStore(store.table_name).put(stats)
-    metrics.add_metric(name="ProfilesInStatistics", unit=MetricUnit.Count, value=len(profiles))
+    metrics.add_metric(name="BuyersInStatistics", unit=MetricUnit.Count, value=stats.buyers)
     logger.info("population statistics stored", buyers=stats.buyers, vip_spend=str(stats.vip_spend))
     return {"buyers": stats.buyers, "vip_spend": str(stats.vip_spend), "median_gap_days": stats.median_gap_days}

@@ -114,9 +114,9 @@ def _commit(
     extra: list[dict] = []
     events: list[EngineEvent] = []
     for updated, read in changes:
-        write = _write(updated, read)
-        result = refresh(updated, at, stats, definitions, new_version=write.read_version + 1, rearm_inactivity=rearm)
-        writes.append(ProfileWrite(result.profile, write.read_version))
+        read_version = read.version if read is not None else 0
+        result = refresh(updated, at, stats, definitions, new_version=read_version + 1, rearm_inactivity=rearm)
+        writes.append(ProfileWrite(result.profile, read_version))
         extra.extend(timer_put(store.table_name, timer, at) for timer in result.timers)
         events.extend(result.events)
     store.apply(marker, writes, extra)
@@ -125,7 +125,3 @@ def _commit(
 
 def _or_new(profile: CustomerProfile | None, customer_id: str, at: datetime) -> CustomerProfile:
     return profile if profile is not None else profiles.new_profile(customer_id, at)
-
-
-def _write(updated: CustomerProfile, read: CustomerProfile | None) -> ProfileWrite:
-    return ProfileWrite(updated, read.version if read is not None else 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -133,31 +134,58 @@ def _quintile_cuts(values: list[float]) -> list[float]:
     return [round(q, 4) for q in statistics.quantiles(values, n=5, method="inclusive")]
 
 
-def compute_stats(profiles: Iterable[CustomerProfile], as_of: datetime) -> PopulationStats:
-    """Population statistics for RFM and VIP thresholds (the daily job's pure core)."""
-    recency: list[float] = []
-    frequency: list[float] = []
-    monetary: list[float] = []
-    gaps: list[float] = []
-    for profile in profiles:
+@dataclass
+class StatsInputs:
+    """The few numbers per buyer the statistics need; a scan segment reduces its profiles to
+    these as it reads, so the daily job's memory is floats per buyer, not profiles."""
+
+    recency: list[float] = field(default_factory=list)
+    frequency: list[float] = field(default_factory=list)
+    monetary: list[float] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)
+
+    def add(self, profile: CustomerProfile, as_of: datetime) -> None:
         if not profile.order_count or profile.last_order_at is None:
-            continue
-        recency.append(churn.days_between(profile.last_order_at, as_of))
-        frequency.append(profile.order_count)
-        monetary.append(float(profile.total_spent))
+            return
+        self.recency.append(churn.days_between(profile.last_order_at, as_of))
+        self.frequency.append(profile.order_count)
+        self.monetary.append(float(profile.total_spent))
         if len(profile.order_dates) >= 2:
             span = churn.days_between(profile.order_dates[0], profile.order_dates[-1])
-            gaps.append(span / (len(profile.order_dates) - 1))
-    spend = sorted(monetary, reverse=True)
+            self.gaps.append(span / (len(profile.order_dates) - 1))
+
+    def merge(self, other: StatsInputs) -> StatsInputs:
+        return StatsInputs(
+            self.recency + other.recency,
+            self.frequency + other.frequency,
+            self.monetary + other.monetary,
+            self.gaps + other.gaps,
+        )
+
+
+def collect_inputs(profiles: Iterable[CustomerProfile], as_of: datetime) -> StatsInputs:
+    inputs = StatsInputs()
+    for profile in profiles:
+        inputs.add(profile, as_of)
+    return inputs
+
+
+def stats_from_inputs(inputs: StatsInputs, as_of: datetime) -> PopulationStats:
+    spend = sorted(inputs.monetary, reverse=True)
     vip_spend = Decimal(str(spend[max(0, len(spend) // 5 - 1)])) if len(spend) >= 5 else Decimal("1e12")
     return PopulationStats(
         computed_at=as_of,
-        buyers=len(monetary),
+        buyers=len(inputs.monetary),
         vip_spend=vip_spend,
-        median_gap_days=round(statistics.median(gaps), 2)
-        if gaps
+        median_gap_days=round(statistics.median(inputs.gaps), 2)
+        if inputs.gaps
         else float(load_definitions().inactivity.default_gap_days),
-        recency_cuts=_quintile_cuts(recency),
-        frequency_cuts=_quintile_cuts(frequency),
-        monetary_cuts=_quintile_cuts(monetary),
+        recency_cuts=_quintile_cuts(inputs.recency),
+        frequency_cuts=_quintile_cuts(inputs.frequency),
+        monetary_cuts=_quintile_cuts(inputs.monetary),
     )
+
+
+def compute_stats(profiles: Iterable[CustomerProfile], as_of: datetime) -> PopulationStats:
+    """Population statistics for RFM and VIP thresholds (the daily job's pure core)."""
+    return stats_from_inputs(collect_inputs(profiles, as_of), as_of)
