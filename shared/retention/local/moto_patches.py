@@ -5,11 +5,18 @@ transaction, so each transaction costs O(table size): a year-long replay of a fe
 customers slows to a crawl. Real DynamoDB costs O(items in the transaction). This patch
 keeps moto's semantics (all-or-nothing, cancellation reasons) but snapshots only the items
 the transaction names, and restores exactly those on failure.
+
+moto also answers a Query on a global secondary index by sorting *every* item of the table
+and then filtering. A GSI only holds items that carry its key attributes (that is what makes
+``DueIndex`` sparse), so the patched query hands moto just those items: same results, cost
+proportional to the index instead of the table.
 """
 
 from __future__ import annotations
 
 import copy as _real_copy
+import inspect
+import threading
 import types
 from typing import Any
 
@@ -57,4 +64,32 @@ def apply() -> None:
             raise
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
+    _patch_index_query(Table)
     _applied = True
+
+
+def _patch_index_query(table_class: Any) -> None:
+    original = table_class.query
+    signature = inspect.signature(original)
+    lock = threading.Lock()  # the override below is per table object; the server is threaded
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = signature.bind(self, *args, **kwargs).arguments.get("index_name")
+        index = next((i for i in self.all_indexes() if i.name == index_name), None) if index_name else None
+        if index is None:
+            return original(self, *args, **kwargs)
+        key_attributes = [key["AttributeName"] for key in index.schema]
+
+        def index_items() -> list[Any]:
+            buckets = self.items.values()
+            items = [item for bucket in buckets for item in (bucket.values() if self.range_key_attr else [bucket])]
+            return [item for item in items if all(name in item.attrs for name in key_attributes)]
+
+        with lock:
+            self.all_items = index_items
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                del self.all_items
+
+    table_class.query = query
