@@ -1,7 +1,7 @@
 """The timer sweep: fire what is due, reclassify, re-arm — with work proportional to what is due.
 
-Run every 15 minutes. It reads the sweep cursor (the last hour fully swept), queries each
-(hour, shard) bucket from that hour to now, claims each due timer, reads the claimed
+Run every 15 minutes. It reads the sweep cursor (the last bucket fully swept), queries each
+(bucket, shard) from that bucket to now, claims each due timer, reads the claimed
 customers' profiles in batches of 100, publishes CustomerInactive / TimerFired (and
 SegmentChanged) events, then retires or re-arms each timer together with the profile's new
 segment in one transaction. A missed run is caught up by the next (the cursor stays behind);
@@ -77,31 +77,40 @@ def run_sweep(
     for start_index in range(0, len(ids), 100):
         found.update(customers.get_profiles(ids[start_index : start_index + 100]))
 
-    finishes: list[tuple[Timer, list[Timer], CustomerProfile | None, CustomerProfile | None]] = []
+    finishes: list[tuple[Timer, Fired, CustomerProfile | None]] = []
     events: list[EngineEvent] = []
     for timer in claimed:
         profile = found.get(timer.customer_id)
-        arm, updated, fired_events = _fire(timer, profile, now, stats, definitions)
-        events.extend(fired_events)
+        fired = _fire(timer, profile, now, stats, definitions)
+        events.extend(fired.events)
         result.fired[timer.kind.split(":")[0]] += 1
-        result.segment_changes += sum(1 for e in fired_events if e.detail_type == "SegmentChanged")
-        finishes.append((timer, arm, updated, profile))
+        result.segment_changes += sum(1 for e in fired.events if e.detail_type == "SegmentChanged")
+        finishes.append((timer, fired, profile))
     if events:
         publish(events)
         result.events = len(events)
-    for timer, arm, updated, read in finishes:
-        successor = arm[0] if arm and arm[0].kind == timer.kind else None
-        others = arm[1:] if successor else arm
-        items = timers.finish_ops(timer, token, successor, now)
-        items += [timer_put(customers.table_name, t, now, layout) for t in others]
-        if updated is not None and read is not None:
-            items.append(profile_put(customers.table_name, ProfileWrite(updated, read.version)))
-        if not timers.transact(items) and updated is not None:
+    for timer, fired, read in finishes:
+        items = timers.finish_ops(timer, token, fired.successor, now)
+        items += [timer_put(customers.table_name, t, now, layout) for t in fired.others]
+        if fired.profile is not None and read is not None:
+            items.append(profile_put(customers.table_name, ProfileWrite(fired.profile, read.version)))
+        if not timers.transact(items) and fired.profile is not None:
             # The profile moved on (an order or registration): retire the timer alone; the
             # event that moved the profile has re-armed what it needs.
-            timers.transact(timers.finish_ops(timer, token, successor, now))
+            timers.transact(timers.finish_ops(timer, token, fired.successor, now))
     timers.advance_cursor(held_back if held_back is not None else current)
     return result
+
+
+@dataclass
+class Fired:
+    """What a due timer does: its ``successor`` (same kind; replaces the claimed item, or None to
+    delete it), ``others`` to arm beside it, the profile's new state and the events to publish."""
+
+    successor: Timer | None
+    others: list[Timer]
+    profile: CustomerProfile | None
+    events: list[EngineEvent]
 
 
 def _fire(
@@ -110,19 +119,17 @@ def _fire(
     now: datetime,
     stats: PopulationStats,
     definitions: SegmentDefinitions,
-) -> tuple[list[Timer], CustomerProfile | None, list[EngineEvent]]:
-    """What a due timer does: its events, the timers to arm next and the profile's new state.
-
-    The fired timer's successor (same kind) comes first in the returned list; it replaces the
-    claimed item. A birthday re-arms itself for next year through :func:`lifecycle.refresh`.
-    """
+) -> Fired:
+    """A birthday re-arms itself for next year through :func:`lifecycle.refresh`; inactivity
+    re-arms one expected gap later until ``max_firings``; other kinds fire once."""
     if profile is None:
-        return [], None, [EngineEvent("TimerFired", _timer_detail(timer, now), now)]
+        return Fired(None, [], None, [EngineEvent("TimerFired", _timer_detail(timer, now), now)])
     version = profile.version + 1
     refreshed = lifecycle.refresh(profile, now, stats, definitions, new_version=version, rearm_inactivity=False)
     events = list(refreshed.events)
     updated = refreshed.profile
-    arm: list[Timer] = []
+    successor = next((t for t in refreshed.timers if t.kind == timer.kind), None)
+    others = [t for t in refreshed.timers if t.kind != timer.kind]
     if timer.kind == INACTIVITY:
         segment = updated.segment
         detail = {
@@ -141,16 +148,12 @@ def _fire(
         updated = updated.model_copy(update={"inactivity_firings": timer.firing})
         if timer.firing < definitions.inactivity.max_firings:
             gap = lifecycle.inactivity_gap_days(profile, stats, definitions)
-            arm.append(
-                timer.model_copy(
-                    update={"due_at": now + timedelta(days=gap), "firing": timer.firing + 1, "generation": version}
-                )
+            successor = timer.model_copy(
+                update={"due_at": now + timedelta(days=gap), "firing": timer.firing + 1, "generation": version}
             )
     else:
         events.append(EngineEvent("TimerFired", _timer_detail(timer, now), now))
-    own = [t for t in refreshed.timers if t.kind == timer.kind]
-    others = [t for t in refreshed.timers if t.kind != timer.kind]
-    return own + arm + others, updated, events
+    return Fired(successor, others, updated, events)
 
 
 def _timer_detail(timer: Timer, now: datetime) -> dict[str, object]:
