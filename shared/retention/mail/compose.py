@@ -1,0 +1,134 @@
+"""The send path's half of email: render, refuse promotion over the limit, sign links, build MIME.
+
+:func:`compose` is what the journeys call for every email. It refuses (raises) rather than send
+an email that breaks the 80/20 rule, and it returns the exact bytes for SES ``SendEmail`` (raw,
+because ``List-Unsubscribe`` needs custom headers) plus what the send record stores: the
+message's original URLs by link index and its promotion share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from urllib.parse import quote
+
+from retention.mail.context import CouponOffer, Links, Shop
+from retention.mail.render import RenderedEmail, Renderer
+from retention.mail.settings import MailSettings
+from retention.mail.signing import KeyRing, Purpose
+from retention.mail.tracking import add_tracking
+from retention.models.profile import CustomerProfile
+
+
+class PromotionShareExceeded(ValueError):
+    """The rendered email is more advert than help; it names the template, the part and the figures."""
+
+    def __init__(self, template: str, part: str, share: float, limit: float) -> None:
+        super().__init__(
+            f"template {template!r} refused: promotion is {share * 100:.1f} % of the visible text "
+            f"of its {part} part, above the {limit * 100:.1f} % limit"
+        )
+        self.template, self.part, self.share, self.limit = template, part, share, limit
+
+
+class NoRecipient(ValueError):
+    """The customer has no email address on file."""
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    message_id: str
+    template: str
+    language: str
+    recipient: str
+    subject: str
+    html: str
+    text: str
+    mime: bytes
+    urls: tuple[str, ...]
+    promotion_share: float
+
+
+def shop_of(settings: MailSettings) -> Shop:
+    shop_url = str(settings.shop_url).rstrip("/")
+    return Shop(name=settings.sender_name, url=shop_url, postal_address=settings.postal_address)
+
+
+def signed_links(ring: KeyRing, base: str, message_id: str) -> Links:
+    return Links(
+        unsubscribe=f"{base}/u/{ring.sign(Purpose.UNSUBSCRIBE, message_id)}",
+        preferences=f"{base}/p/{ring.sign(Purpose.PREFERENCES, message_id)}",
+    )
+
+
+def check_promotion(rendered: RenderedEmail, limit: float) -> None:
+    for part, share in (("HTML", rendered.html_share), ("text", rendered.text_share)):
+        if share.ratio > limit + 1e-9:
+            raise PromotionShareExceeded(rendered.template, part, share.ratio, limit)
+
+
+def compose(
+    renderer: Renderer,
+    template: str,
+    profile: CustomerProfile,
+    *,
+    message_id: str,
+    ring: KeyRing,
+    settings: MailSettings,
+    now: datetime,
+    coupon: CouponOffer | None = None,
+) -> OutgoingEmail:
+    if not profile.email:
+        raise NoRecipient(f"customer {profile.customer_id} has no email address")
+    base = settings.tracking_base
+    links = signed_links(ring, base, message_id)
+    rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
+    check_promotion(rendered, settings.promotion_share_limit)
+    tracked = add_tracking(rendered.html, rendered.text, message_id, ring, base)
+    mime = _mime(rendered, tracked.html, tracked.text, profile.email, links, message_id, settings, now)
+    return OutgoingEmail(
+        message_id=message_id,
+        template=template,
+        language=rendered.language,
+        recipient=profile.email,
+        subject=rendered.subject,
+        html=tracked.html,
+        text=tracked.text,
+        mime=mime,
+        urls=tracked.urls,
+        promotion_share=round(rendered.promotion_share, 4),
+    )
+
+
+def _mime(
+    rendered: RenderedEmail,
+    html: str,
+    text: str,
+    recipient: str,
+    links: Links,
+    message_id: str,
+    settings: MailSettings,
+    now: datetime,
+) -> bytes:
+    sender_local, _, sender_domain = settings.sender_address.partition("@")
+    token = links.unsubscribe.rsplit("/", 1)[1]
+    message = EmailMessage(policy=SMTP)
+    message["From"] = Address(settings.sender_name, sender_local, sender_domain)
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}@{sender_domain}>"
+    # RFC 2369 + RFC 8058: one-click unsubscribe over https; mailto for clients that only do mail.
+    message["List-Unsubscribe"] = (
+        f"<{links.unsubscribe}>, <mailto:{settings.sender_address}?subject={quote('unsubscribe ' + token)}>"
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["X-Retention-Message-Id"] = message_id
+    message["X-Retention-Template"] = rendered.template
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return message.as_bytes()

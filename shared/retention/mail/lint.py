@@ -1,0 +1,185 @@
+"""``retention templates lint``: everything a marketer can get wrong, found before a customer sees it.
+
+Every template is rendered for every sample customer (with StrictUndefined, so a misspelt
+variable is an error) and checked: required blocks, unsubscribe link and postal address in both
+parts, promotion share within the limit, subject and preheader length, image alt text, every
+link absolute https, no "Hello ," left by an empty field, and CSS inlining that kept the markup.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from jinja2 import TemplateSyntaxError
+
+from retention.mail import catalog as files
+from retention.mail.css import inline_rendered
+from retention.mail.environment import CSS_FILE
+from retention.mail.preview import Preview, preview_settings, render_sample
+from retention.mail.promotion import visible_text
+from retention.mail.render import Renderer, RenderError
+from retention.mail.settings import MailSettings
+
+_EMPTY_FIELD = re.compile(r"\s[,;]|,\s*[,!?.]|\(\s*\)")
+_WS_BETWEEN_TAGS = re.compile(r">\s+<")
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "a" and "href" in attributes:
+            self.hrefs.append(attributes["href"] or "")
+        if tag == "img":
+            self.images.append(attributes)
+
+
+def _check_preview(preview: Preview, settings: MailSettings, catalog: files.Catalog) -> list[str]:
+    found: list[str] = []
+    rendered = preview.rendered
+    if not preview.within_limit:
+        found.append(
+            f"promotion is {rendered.html_share.percent} (HTML) / {rendered.text_share.percent} (text) "
+            f"of the visible text, above the {settings.promotion_share_limit * 100:.0f} % limit"
+        )
+    limit = catalog.settings.subject_max_chars
+    if len(rendered.subject) > limit:
+        found.append(f"subject is {len(rendered.subject)} characters, longer than {limit}: {rendered.subject!r}")
+    if not rendered.preheader:
+        found.append("the preheader is empty (inboxes then show the first body text instead)")
+    elif len(rendered.preheader) > catalog.settings.preheader_max_chars:
+        found.append(f"preheader is longer than {catalog.settings.preheader_max_chars} characters")
+    if _EMPTY_FIELD.search(rendered.subject):
+        found.append(f"subject looks like an empty field left a gap: {rendered.subject!r}")
+    parsed = _Links()
+    parsed.feed(rendered.html)
+    for href in parsed.hrefs:
+        if not href.startswith("https://"):
+            found.append(f"link {href[:80]!r} is not an absolute https URL")
+    for image in parsed.images:
+        src = image.get("src") or ""
+        if not src.startswith("https://"):
+            found.append(f"image {src[:80]!r} is not an absolute https URL")
+        if image.get("alt") is None or (not image.get("alt") and image.get("role") != "presentation"):
+            found.append(f"image {src[:80]!r} has no alt text")
+    visible = visible_text(rendered.html)
+    gap = _EMPTY_FIELD.search(visible)
+    if gap:
+        context = visible[max(0, gap.start() - 30) : gap.end() + 10]
+        found.append(f"the HTML part reads like an empty field left a gap: …{context}…")
+    unsubscribe = preview.tracked.html.count("/u/")
+    if not unsubscribe or "/u/" not in preview.tracked.text:
+        found.append("no unsubscribe link in both parts (the layout's footer must stay)")
+    postal = settings.postal_address
+    if postal not in rendered.text or postal.replace(",", "") not in rendered.html.replace(",", ""):
+        found.append("the sender's postal address is missing from a part (the layout's footer must stay)")
+    return found
+
+
+def _check_inlining(renderer: Renderer, preview: Preview, raw: Renderer) -> list[str]:
+    """Load-time inlining must give the same email as inlining the finished HTML would."""
+    css = (renderer.root / CSS_FILE).read_text(encoding="utf-8")
+    plain = render_sample(raw, preview.template, preview.sample, now=_NOW, root=renderer.root)
+    expected = _normalised(inline_rendered(plain.rendered.html, css))
+    actual = _normalised(preview.rendered.html)
+    if expected != actual:
+        at = next((i for i, (a, b) in enumerate(zip(expected, actual, strict=False)) if a != b), 0)
+        return [f"CSS inlining changed the markup near …{actual[max(0, at - 60) : at + 40]}… (check unclosed tags)"]
+    return []
+
+
+def _normalised(html: str) -> str:
+    """Markup with entity spelling and inter-tag whitespace evened out (serialisers differ there)."""
+    return " ".join(html_lib.unescape(_WS_BETWEEN_TAGS.sub("><", html)).split())
+
+
+_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Problem]:
+    """Every problem found in ``templates/`` (empty when all is well)."""
+    files.clear_caches()
+    problems: list[Problem] = []
+    try:
+        renderer = Renderer(root)
+        catalog = renderer.catalog
+        samples = files.samples(renderer.root).customers
+        for language in _languages(renderer):
+            files.content_library(language, renderer.root)
+            files.layout_words(language, renderer.root)
+    except files.CatalogError as error:
+        return [Problem("templates", str(error))]
+    problems += _check_files(renderer, catalog)
+    settings = preview_settings()
+    raw = _UninlinedRenderer(renderer.root) if check_inlining else None
+    for template in catalog.templates:
+        for sample in samples:
+            where = f"{template} × {sample.customer_id}"
+            try:
+                preview = render_sample(renderer, template, sample, settings=settings, now=_NOW)
+            except RenderError as error:
+                problems.append(Problem(where, error.reason))
+                continue
+            problems += [Problem(where, message) for message in _check_preview(preview, settings, catalog)]
+            if raw is not None:
+                problems += [Problem(where, message) for message in _check_inlining(renderer, preview, raw)]
+    return problems
+
+
+def _languages(renderer: Renderer) -> set[str]:
+    languages = {renderer.catalog.settings.default_locale.split("_")[0]}
+    for name in renderer.env.list_templates(extensions=("html",)):
+        parts = Path(name).name.split(".")
+        if name.startswith("emails/") and len(parts) == 3:
+            languages.add(parts[1])
+    return languages
+
+
+def _check_files(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
+    problems: list[Problem] = []
+    names = set(renderer.env.list_templates(extensions=("html", "txt")))
+    for template in catalog.templates:
+        for extension in ("html", "txt"):
+            if f"emails/{template}.{extension}" not in names:
+                problems.append(Problem(template, f"emails/{template}.{extension} is missing"))
+    for name in sorted(names):
+        stem = Path(name).name.split(".")[0]
+        if name.startswith("emails/") and stem not in catalog.templates:
+            problems.append(Problem(name, "not listed in emails.yaml (add it there or delete the file)"))
+        if name.startswith("emails/") and len(Path(name).name.split(".")) == 3:
+            sibling = name.rsplit(".", 1)[0] + (".txt" if name.endswith(".html") else ".html")
+            if sibling not in names:
+                problems.append(Problem(name, f"{sibling} is missing (each language needs both parts)"))
+        try:
+            renderer.env.get_template(name)
+        except TemplateSyntaxError as error:
+            problems.append(Problem(name, f"syntax error on line {error.lineno}: {error.message}"))
+    return problems
+
+
+class _UninlinedRenderer(Renderer):
+    """The same templates without load-time inlining: the reference for the inlining check."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        from jinja2 import FileSystemLoader
+
+        self.env.loader = FileSystemLoader(str(root))

@@ -1,0 +1,169 @@
+"""The 80/20 rule, measured: how much of what a reader sees is promotion.
+
+Marketers mark promotion with ``{% promo %}…{% endpromo %}`` (product suggestions, coupons,
+"shop now" buttons). The layout marks its legal footer with ``{% boilerplate %}…{% endboilerplate %}``
+so an email cannot dilute its promotion with unsubscribe text. Both tags render as invisible
+private-use markers; :func:`measure_html` and :func:`measure_text` count the visible characters
+(non-whitespace; an image counts as its alt text, what a reader sees with images off) inside and
+outside the markers, and :func:`strip_markers` removes them before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
+
+PROMO_START, PROMO_END = "\ue000", "\ue001"
+BOILERPLATE_START, BOILERPLATE_END = "\ue002", "\ue003"
+MARKERS = PROMO_START + PROMO_END + BOILERPLATE_START + BOILERPLATE_END
+_MARKER_RE = re.compile(f"[{MARKERS}]")
+_WHITESPACE = re.compile(r"\s+")
+
+_HIDDEN_CONTAINERS = {"head", "style", "script", "title", "template", "noscript"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0", re.IGNORECASE)
+
+
+class PromotionExtension(Extension):
+    """``{% promo %}`` and ``{% boilerplate %}`` blocks: wrap their output in measurement markers."""
+
+    tags = {"promo", "boilerplate"}  # noqa: RUF012 - Jinja's declared interface
+
+    def parse(self, parser: Parser) -> list[nodes.Node]:
+        token = next(parser.stream)
+        body = parser.parse_statements((f"name:end{token.value}",), drop_needle=True)
+        start, end = (PROMO_START, PROMO_END) if token.value == "promo" else (BOILERPLATE_START, BOILERPLATE_END)
+        return [
+            nodes.Output([nodes.TemplateData(start)], lineno=token.lineno),
+            *body,
+            nodes.Output([nodes.TemplateData(end)], lineno=token.lineno),
+        ]
+
+
+@dataclass(frozen=True)
+class Share:
+    """Visible characters of one rendered part: promotion, everything counted, and the ratio."""
+
+    promotion: int
+    counted: int
+
+    @property
+    def ratio(self) -> float:
+        return self.promotion / self.counted if self.counted else 0.0
+
+    @property
+    def percent(self) -> str:
+        return f"{self.ratio * 100:.1f} %"
+
+
+class _Counter:
+    """Counts visible characters by marker state; markers may sit anywhere in the text."""
+
+    def __init__(self) -> None:
+        self.promo_depth = 0
+        self.boilerplate_depth = 0
+        self.promotion = 0
+        self.counted = 0
+
+    def feed(self, text: str) -> None:
+        for piece in re.split(f"([{MARKERS}])", text):
+            if piece == PROMO_START:
+                self.promo_depth += 1
+            elif piece == PROMO_END:
+                self.promo_depth = max(0, self.promo_depth - 1)
+            elif piece == BOILERPLATE_START:
+                self.boilerplate_depth += 1
+            elif piece == BOILERPLATE_END:
+                self.boilerplate_depth = max(0, self.boilerplate_depth - 1)
+            elif piece and not self.boilerplate_depth:
+                visible = len(_WHITESPACE.sub("", piece))
+                self.counted += visible
+                if self.promo_depth:
+                    self.promotion += visible
+
+    def share(self) -> Share:
+        return Share(self.promotion, self.counted)
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.counter = _Counter()
+        self.hidden_stack: list[str] = []
+        self.visible: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "img" and not self.hidden_stack:
+            self.counter.feed(attributes.get("alt") or "")
+            self.visible.append(attributes.get("alt") or "")
+        if tag in _VOID:
+            return
+        hidden = (
+            tag in _HIDDEN_CONTAINERS
+            or "hidden" in attributes
+            or attributes.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
+        )
+        if self.hidden_stack or hidden:
+            self.hidden_stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.hidden_stack and tag in self.hidden_stack:
+            while self.hidden_stack and self.hidden_stack.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden_stack:
+            # Markers inside hidden text still open and close regions.
+            for marker in _MARKER_RE.findall(data):
+                self.counter.feed(marker)
+            return
+        self.counter.feed(data)
+        self.visible.append(data)
+
+
+def measure_html(html: str) -> Share:
+    """Promotion share of what a reader sees in the HTML part (head, hidden preheader excluded)."""
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return parser.counter.share()
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees in an HTML part, whitespace collapsed, markers removed."""
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return " ".join(strip_markers(" ".join(parser.visible)).split())
+
+
+def measure_text(text: str) -> Share:
+    """Promotion share of the plain-text part."""
+    counter = _Counter()
+    counter.feed(text)
+    return counter.share()
+
+
+def strip_markers(rendered: str) -> str:
+    return _MARKER_RE.sub("", rendered)
+
+
+def balanced(rendered: str) -> bool:
+    """True when every promo and boilerplate marker is closed (the lint reports it otherwise)."""
+    depth = {PROMO_START: 0, BOILERPLATE_START: 0}
+    closer = {PROMO_END: PROMO_START, BOILERPLATE_END: BOILERPLATE_START}
+    for marker in _MARKER_RE.findall(rendered):
+        if marker in depth:
+            depth[marker] += 1
+        else:
+            depth[closer[marker]] -= 1
+            if depth[closer[marker]] < 0:
+                return False
+    return all(value == 0 for value in depth.values())

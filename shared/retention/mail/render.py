@@ -1,0 +1,172 @@
+"""Rendering one email: the locale variant chosen, subject, preheader, HTML and text parts, promotion measured.
+
+A :class:`Renderer` lives for the life of a container: the environment compiles each template
+once (CSS already inlined at load) and keeps it. :meth:`Renderer.render` does no AWS call and no
+tracking; :func:`retention.mail.compose.compose` adds the signed links and the MIME envelope.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from jinja2 import TemplateError, TemplateNotFound
+
+from retention.mail import catalog as files
+from retention.mail.context import CouponOffer, Links, Shop, build_context
+from retention.mail.environment import RetentionEnvironment, build_environment
+from retention.mail.promotion import Share, measure_html, measure_text, strip_markers
+from retention.models.profile import CustomerProfile
+from retention.paths import templates_dir
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+class RenderError(ValueError):
+    """A template could not be rendered; the message names the template and the reason, never customer data."""
+
+    def __init__(self, template: str, reason: str) -> None:
+        super().__init__(f"template {template!r}: {reason}")
+        self.template = template
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    template: str
+    language: str
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    html_share: Share
+    text_share: Share
+
+    @property
+    def promotion_share(self) -> float:
+        """The larger of the two parts' promotion shares: what the 80/20 rule is checked against."""
+        return max(self.html_share.ratio, self.text_share.ratio)
+
+
+def _plain(fragment: str) -> str:
+    return _SPACES.sub(" ", html_lib.unescape(_TAGS.sub("", strip_markers(fragment)))).strip()
+
+
+def parse_locale(value: str | None) -> Locale | None:
+    if not value:
+        return None
+    try:
+        return Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+class Renderer:
+    """Templates of one ``templates/`` folder, compiled once and rendered many times."""
+
+    def __init__(self, root: Path | None = None, *, auto_reload: bool = False) -> None:
+        self.root = root or templates_dir()
+        self.env: RetentionEnvironment = build_environment(self.root, auto_reload=auto_reload)
+        self._names = frozenset(self.env.list_templates(extensions=("html", "txt")))
+
+    @property
+    def catalog(self) -> files.Catalog:
+        return files.catalog(self.root)
+
+    def variant(self, template: str, requested: str | None) -> tuple[str, Locale]:
+        """The language whose variant exists (customer's first, then the default) and the formatting locale."""
+        default = Locale.parse(self.catalog.settings.default_locale)
+        wanted = parse_locale(requested)
+        if wanted and f"emails/{template}.{wanted.language}.html" in self._names:
+            return wanted.language, wanted
+        if wanted and wanted.language == default.language:
+            return default.language, wanted
+        return default.language, default
+
+    def precompile(self) -> int:
+        """Compile every template now (at cold start), so no send pays for it; returns how many."""
+        for name in self._names:
+            self.env.get_template(name)
+        return len(self._names)
+
+    def render(
+        self,
+        template: str,
+        profile: CustomerProfile,
+        *,
+        shop: Shop,
+        links: Links,
+        now: datetime,
+        coupon: CouponOffer | None = None,
+    ) -> RenderedEmail:
+        entry = self.catalog.templates.get(template)
+        if entry is None:
+            raise RenderError(template, "not listed in emails.yaml")
+        if "coupon" in entry.requires and coupon is None:
+            raise RenderError(template, "needs a coupon and none was given")
+        language, locale = self.variant(template, profile.locale)
+        context = build_context(
+            profile,
+            template=template,
+            locale=locale,
+            words=files.layout_words(language, self.root),
+            library=files.content_library(language, self.root),
+            settings=self.catalog.settings,
+            shop=shop,
+            links=links,
+            now=now,
+            coupon=coupon,
+        )
+        return self.render_context(template, language, context)
+
+    def render_context(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
+        """Render with a prepared context (the lint uses it with StrictUndefined samples)."""
+        context = {**context, "language": language}
+        suffix = "" if language == Locale.parse(self.catalog.settings.default_locale).language else f".{language}"
+        try:
+            html_template = self.env.get_template(f"emails/{template}{suffix}.html")
+            text_template = self.env.get_template(f"emails/{template}{suffix}.txt")
+            for block in ("subject", "preheader", "content"):
+                if block not in html_template.blocks:
+                    raise RenderError(template, f"the HTML template has no {block!r} block")
+            block_context = html_template.new_context(context)
+            subject = _plain("".join(html_template.blocks["subject"](block_context)))
+            preheader = _plain("".join(html_template.blocks["preheader"](block_context)))
+            html = html_template.render(context)
+            text = text_template.render(context)
+        except RenderError:
+            raise
+        except TemplateNotFound as error:
+            raise RenderError(template, f"template file {error.name} is missing") from error
+        except TemplateError as error:
+            line = f" (line {error.lineno})" if getattr(error, "lineno", None) else ""
+            raise RenderError(template, f"{type(error).__name__}{line}: {error.message}") from error
+        except (ValueError, TypeError, ArithmeticError) as error:
+            raise RenderError(template, f"{type(error).__name__}: {error}") from error
+        if not subject:
+            raise RenderError(template, "the subject is empty")
+        return RenderedEmail(
+            template=template,
+            language=language,
+            subject=subject,
+            preheader=preheader,
+            html=strip_markers(html),
+            text=strip_markers(text),
+            html_share=measure_html(html),
+            text_share=measure_text(text),
+        )
+
+
+@cache
+def renderer() -> Renderer:
+    """The container's renderer, every template compiled at first use."""
+    instance = Renderer()
+    instance.precompile()
+    return instance

@@ -1,0 +1,71 @@
+"""Every link of a rendered email turned into a signed tracking link, plus the open pixel.
+
+The email's original URLs are returned in index order: the send record stores them, and the
+click redirect sends a reader only to ``urls[index]`` of the message the signed token names.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+
+from retention.mail.signing import KeyRing, Purpose
+
+_ANCHOR_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
+_TEXT_URL = re.compile(r"https://[^\s<>\"']+")
+_TRAILING = ".,;:!?)]}"
+
+
+@dataclass(frozen=True)
+class TrackedEmail:
+    html: str
+    text: str
+    urls: tuple[str, ...]
+
+
+class _Links:
+    def __init__(self, ring: KeyRing, base: str, message_id: str) -> None:
+        self.ring, self.base, self.message_id = ring, base, message_id
+        self.urls: list[str] = []
+
+    def tracked(self, url: str) -> str:
+        if url.startswith(self.base + "/") or not url.startswith("https://"):
+            return url  # already ours (unsubscribe, preferences), or not a web link (the lint reports those)
+        if url not in self.urls:
+            self.urls.append(url)
+        token = self.ring.sign(Purpose.CLICK, self.message_id, self.urls.index(url))
+        return f"{self.base}/c/{token}"
+
+
+def pixel(ring: KeyRing, base: str, message_id: str) -> str:
+    token = ring.sign(Purpose.OPEN, message_id)
+    return (
+        f'<img src="{base}/o/{token}" width="1" height="1" alt="" role="presentation" '
+        'style="display:block;border:0;width:1px;height:1px;">'
+    )
+
+
+def add_tracking(html: str, text: str, message_id: str, ring: KeyRing, base: str) -> TrackedEmail:
+    """Rewrite the links of both parts (same URL, same index) and add the open pixel."""
+    links = _Links(ring, base, message_id)
+
+    def rewrite_anchor(match: re.Match[str]) -> str:
+        url = html_lib.unescape(match[2]).strip()
+        return f"{match[1]}{html_lib.escape(links.tracked(url), quote=True)}{match[3]}"
+
+    def rewrite_text(match: re.Match[str]) -> str:
+        url = match[0]
+        trailing = ""
+        while url and url[-1] in _TRAILING:
+            url, trailing = url[:-1], url[-1] + trailing
+        return links.tracked(url) + trailing
+
+    tracked_html = _ANCHOR_HREF.sub(rewrite_anchor, html)
+    tracked_text = _TEXT_URL.sub(rewrite_text, text)
+    open_pixel = pixel(ring, base, message_id)
+    if re.search(r"</body>", tracked_html, re.IGNORECASE):
+        tracked_html = re.sub(r"</body>", lambda _: open_pixel + "</body>", tracked_html, count=1, flags=re.I)
+    else:
+        tracked_html += open_pixel
+    return TrackedEmail(tracked_html, tracked_text, tuple(links.urls))
