@@ -85,6 +85,81 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _templates_lint(args: argparse.Namespace) -> int:
+    from retention.mail.lint import lint
+
+    problems = lint()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in templates/", file=sys.stderr)
+        return 1
+    print("templates: no problems (every template rendered for every sample customer)")
+    return 0
+
+
+def _templates_preview(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from retention.mail.catalog import CatalogError, SampleCustomer, load_yaml
+    from retention.mail.preview import render_sample
+    from retention.mail.render import Renderer, RenderError
+    from retention.mail.samples import sample_customers, samples_for
+
+    renderer = Renderer()
+    if args.template not in renderer.catalog.templates:
+        known = ", ".join(renderer.catalog.templates)
+        print(f"unknown template {args.template!r}; known: {known}", file=sys.stderr)
+        return 2
+    if args.customer:
+        try:
+            chosen = [load_yaml(Path(args.customer), SampleCustomer)]
+        except CatalogError as error:
+            print(error, file=sys.stderr)
+            return 2
+    elif args.segment:
+        chosen = samples_for(args.segment)
+        if not chosen:
+            print(f"no sample customer in segment {args.segment!r} (see templates/samples.yaml)", file=sys.stderr)
+            return 2
+    else:
+        chosen = sample_customers()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for sample in chosen:
+        try:
+            preview = render_sample(renderer, args.template, sample)
+        except RenderError as error:
+            print(f"{sample.customer_id}: {error}", file=sys.stderr)
+            status = 1
+            continue
+        stem = out / f"{args.template}--{sample.customer_id}"
+        stem.with_suffix(".html").write_text(preview.tracked.html, encoding="utf-8")
+        stem.with_suffix(".txt").write_text(preview.tracked.text, encoding="utf-8")
+        verdict = "ok" if preview.within_limit else "REFUSED: above the promotion limit"
+        print(
+            f"{stem}.html/.txt  promo {preview.rendered.html_share.percent} HTML, "
+            f"{preview.rendered.text_share.percent} text ({verdict})  subject: {preview.rendered.subject}"
+        )
+        status = status or (0 if preview.within_limit else 1)
+    return status
+
+
+def _templates_serve(args: argparse.Namespace) -> int:
+    from retention.mail.serve import make_server
+
+    server = make_server(args.port)
+    print(f"templates gallery on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def _as_of(value: str):
     from datetime import UTC, datetime
 
@@ -126,6 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--output", help="file to write (default: standard output)")
     export.set_defaults(run=_export)
+
+    templates = commands.add_parser("templates", help="marketer tools for the email templates under templates/")
+    template_commands = templates.add_subparsers(dest="templates_command", required=True)
+    lint = template_commands.add_parser(
+        "lint", help="render every template for every sample customer and report every problem"
+    )
+    lint.set_defaults(run=_templates_lint)
+    preview = template_commands.add_parser("preview", help="write the HTML and text parts of one template")
+    preview.add_argument("template", help="template name from templates/emails.yaml")
+    who = preview.add_mutually_exclusive_group()
+    who.add_argument("--customer", help="YAML/JSON file with one sample customer (fields as in samples.yaml)")
+    who.add_argument("--segment", help="the sample customers of this segment or tag (default: all samples)")
+    preview.add_argument("--out", default="preview", help="folder to write into (default ./preview)")
+    preview.set_defaults(run=_templates_preview)
+    serve = template_commands.add_parser("serve", help="local web page: every template x sample customer")
+    serve.add_argument("--port", type=int, default=8025, help="port on 127.0.0.1 (default 8025)")
+    serve.set_defaults(run=_templates_serve)
     return parser
 
 

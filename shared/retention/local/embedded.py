@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets as secrets_module
+import string
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +43,7 @@ class LocalResources:
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
     buses: dict[str, str] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN
     environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -119,6 +122,7 @@ class EmbeddedAws:
 
     def _create_resources(self) -> None:
         resolver = self._resolver()
+        self._create_secrets(resolver)
         self._create_tables(resolver)
         self._create_queues(resolver)
         self._create_buses(resolver)
@@ -177,6 +181,22 @@ class EmbeddedAws:
             resolver.attributes[(logical_id, "QueueName")] = name
             self.resources.queues[logical_id] = url
 
+    def _create_secrets(self, resolver: cfn.Resolver) -> None:
+        """Secrets as CloudFormation would make them: ``GenerateSecretString`` filled with random letters."""
+        secrets = self.client("secretsmanager")
+        for logical_id, resource in cfn.resources_of_type(self.template, "AWS::SecretsManager::Secret").items():
+            props = resolver.resolve(resource["Properties"])
+            generate = props.get("GenerateSecretString", {})
+            value: dict[str, Any] = json.loads(generate.get("SecretStringTemplate", "{}"))
+            if "GenerateStringKey" in generate:
+                alphabet = string.ascii_letters + string.digits
+                length = int(generate.get("PasswordLength", 32))
+                value[generate["GenerateStringKey"]] = "".join(secrets_module.choice(alphabet) for _ in range(length))
+            name = self._name(logical_id)
+            arn = secrets.create_secret(Name=name, SecretString=json.dumps(value))["ARN"]
+            resolver.refs[logical_id] = arn
+            self.resources.secrets[logical_id] = arn
+
     def _create_buses(self, resolver: cfn.Resolver) -> None:
         events = self.client("events")
         for logical_id, resource in cfn.resources_of_type(self.template, "AWS::Events::EventBus").items():
@@ -221,6 +241,11 @@ _servers: list[Any] = []
 
 
 def _reset_settings() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from retention.mail.settings import mail_settings
     from retention.settings import settings
 
     settings.cache_clear()
+    mail_settings.cache_clear()
+    parameters.clear_caches()  # secrets cached by Powertools belong to the previous account
