@@ -98,6 +98,21 @@ def _templates_lint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _journeys_lint(args: argparse.Namespace) -> int:
+    from retention.journeys import JourneyError, parse_journeys
+
+    try:
+        definitions = parse_journeys()
+    except JourneyError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for name, journey in definitions.journeys.items():
+        steps = ", ".join(f"{step.id} (+{step.delay_days:g} d)" for step in journey.steps)
+        print(f"{name}: on {journey.trigger.event.value} → {steps}")
+    print(f"journeys: no problems ({len(definitions.journeys)} journeys)")
+    return 0
+
+
 def _templates_preview(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -218,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = template_commands.add_parser("serve", help="local web page: every template x sample customer")
     serve.add_argument("--port", type=int, default=8025, help="port on 127.0.0.1 (default 8025)")
     serve.set_defaults(run=_templates_serve)
+
+    journeys = commands.add_parser("journeys", help="marketer tools for templates/journeys.yaml")
+    journey_commands = journeys.add_subparsers(dest="journeys_command", required=True)
+    journeys_lint = journey_commands.add_parser(
+        "lint", help="validate journeys.yaml against emails.yaml and segments.yaml"
+    )
+    journeys_lint.set_defaults(run=_journeys_lint)
     return parser
 
 

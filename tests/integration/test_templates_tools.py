@@ -19,6 +19,12 @@ def test_lint_command_passes_on_the_shipped_templates(capsys: pytest.CaptureFixt
     assert "no problems" in capsys.readouterr().out
 
 
+def test_journeys_lint_command_lists_the_journeys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["journeys", "lint"]) == 0
+    out = capsys.readouterr().out
+    assert "winback: on CustomerInactive → miss_you (+0 d), feedback (+7 d), incentive (+18 d)" in out
+
+
 def test_preview_writes_html_and_text_for_a_segment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["templates", "preview", "winback_miss_you", "--segment", "lapsed", "--out", str(tmp_path)]) == 0
     written = sorted(path.name for path in tmp_path.iterdir())

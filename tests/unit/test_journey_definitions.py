@@ -1,0 +1,73 @@
+"""Journey definitions: the shipped file is valid, mistakes are named, hold-out and A/B are deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mail_helpers import profile, template_root
+
+from retention.journeys import (
+    JourneyError,
+    choose_variant,
+    in_holdout,
+    matches_entry,
+    parse_journeys,
+    step_template,
+)
+from retention.models.segments import Classification
+
+
+def test_shipped_journeys_are_valid_and_cover_every_trigger() -> None:
+    journeys = parse_journeys().journeys
+    assert {"winback", "post_purchase", "referral", "birthday", "coupon_reminder", "welcome"} <= set(journeys)
+    assert [step.delay_days for step in journeys["winback"].steps] == [0, 7, 18]
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        ("template: winback_feedback", "template: winback_feedbak", "'winback_feedbak' is not listed in emails.yaml"),
+        ("segments: [at_risk, lapsed]", "segments: [at_risk, lost]", "segment 'lost' is not defined"),
+        ("{id: feedback, delay_days: 7", "{id: feedback, delay_days: -1", "delay_days"),
+        ("trigger: {event: CustomerInactive}", "trigger: {event: CustomerGone}", "winback.trigger.event"),
+        ("trigger: {event: TimerFired, timer: birthday}", "trigger: {event: TimerFired}", "needs timer"),
+        ("coupon: {percent_off: 10, valid_days: 30", "coupon: {percent_off: 10, valid_days: 5", "remind_days_before"),
+        ("      - {id: feedback,", "      - {id: miss_you,", "unique"),
+    ],
+)
+def test_a_mistake_in_journeys_yaml_is_named(tmp_path: Path, replace: str, by: str, message: str) -> None:
+    root = template_root(tmp_path)
+    path = root / "journeys.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert replace in text
+    path.write_text(text.replace(replace, by, 1), encoding="utf-8")
+    with pytest.raises(JourneyError, match=message):
+        parse_journeys(root)
+
+
+def test_holdout_is_deterministic_about_the_configured_share_and_independent_per_journey() -> None:
+    customers = [f"C{n}" for n in range(20_000)]
+    winback = [in_holdout(c, "winback", 0.10) for c in customers]
+    assert winback == [in_holdout(c, "winback", 0.10) for c in customers]
+    assert 0.09 < sum(winback) / len(customers) < 0.11
+    both = sum(a and in_holdout(c, "birthday", 0.10) for c, a in zip(customers, winback, strict=True))
+    assert both / len(customers) < 0.02  # about 1 %: not the same people held out everywhere
+
+
+def test_ab_split_is_deterministic_and_follows_the_weights() -> None:
+    step = parse_journeys().journeys["winback"].steps[2]
+    names = [choose_variant(f"C{n}", "winback", step).name for n in range(10_000)]  # type: ignore[union-attr]
+    assert names == [step_template(f"C{n}", "winback", step)[1] for n in range(10_000)]
+    assert 0.47 < names.count("A") / len(names) < 0.53
+
+
+def test_entry_filter_checks_consent_segment_and_locale() -> None:
+    winback = parse_journeys().journeys["winback"]
+    at_risk = profile(segment=Classification(lifecycle="at_risk", customer_type="satisfied"))
+    assert matches_entry(winback, at_risk)
+    assert not matches_entry(winback, profile(marketing_consent=False))
+    assert not matches_entry(winback, profile(segment=Classification(lifecycle="vip", customer_type="satisfied")))
+    referral = parse_journeys().journeys["referral"]
+    advocate = profile(segment=Classification(lifecycle="active", customer_type="satisfied", tags=["advocate"]))
+    assert matches_entry(referral, advocate)
