@@ -70,3 +70,12 @@ def test_templates_are_compiled_once_per_renderer(tmp_path: Path) -> None:
     assert compiled >= 20
     first = renderer.env.get_template("emails/winback_miss_you.html")
     assert renderer.env.get_template("emails/winback_miss_you.html") is first
+
+
+def test_an_ab_variant_can_extend_another_email_and_change_only_its_subject() -> None:
+    renderer = Renderer()
+    a = render(renderer, "winback_incentive", coupon=COUPON)
+    b = render(renderer, "winback_incentive_short", coupon=COUPON)
+    assert b.subject == "15 % off, and three ideas for your next cup" != a.subject
+    assert b.preheader == a.preheader and b.text == a.text
+    assert f"<title>{b.subject}</title>" in b.html

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from jinja2 import TemplateError, TemplateNotFound
+from jinja2 import Template, TemplateError, TemplateNotFound, nodes
+from jinja2.runtime import Context
 
 from retention.mail import catalog as files
 from retention.mail.context import CouponOffer, Links, Shop, build_context
@@ -75,6 +77,7 @@ class Renderer:
         self.root = root or templates_dir()
         self.env: RetentionEnvironment = build_environment(self.root, auto_reload=auto_reload)
         self._names = frozenset(self.env.list_templates(extensions=("html", "txt")))
+        self._parents: dict[str, str | None] = {}
 
     @property
     def catalog(self) -> files.Catalog:
@@ -126,6 +129,24 @@ class Renderer:
         )
         return self.render_context(template, language, context)
 
+    def _block(self, template: str, html_template: Template, name: str) -> Callable[[Context], Iterator[str]]:
+        """The block as defined by the template or, for a variant that extends another email, its parent."""
+        current: Template | None = html_template
+        while current is not None:
+            if name in current.blocks:
+                return current.blocks[name]
+            parent = self._parent(current.name or "")
+            current = self.env.get_template(parent) if parent and parent.startswith("emails/") else None
+        raise RenderError(template, f"the HTML template has no {name!r} block")
+
+    def _parent(self, name: str) -> str | None:
+        if name not in self._parents:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            extends = self.env.parse(source).find(nodes.Extends)
+            parent = extends.template if extends else None
+            self._parents[name] = parent.value if isinstance(parent, nodes.Const) else None
+        return self._parents[name]
+
     def render_context(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
         """Render with a prepared context (the lint uses it with StrictUndefined samples)."""
         context = {**context, "language": language}
@@ -133,12 +154,10 @@ class Renderer:
         try:
             html_template = self.env.get_template(f"emails/{template}{suffix}.html")
             text_template = self.env.get_template(f"emails/{template}{suffix}.txt")
-            for block in ("subject", "preheader", "content"):
-                if block not in html_template.blocks:
-                    raise RenderError(template, f"the HTML template has no {block!r} block")
+            blocks = {name: self._block(template, html_template, name) for name in ("subject", "preheader", "content")}
             block_context = html_template.new_context(context)
-            subject = _plain("".join(html_template.blocks["subject"](block_context)))
-            preheader = _plain("".join(html_template.blocks["preheader"](block_context)))
+            subject = _plain("".join(blocks["subject"](block_context)))
+            preheader = _plain("".join(blocks["preheader"](block_context)))
             html = html_template.render(context)
             text = text_template.render(context)
         except RenderError:
