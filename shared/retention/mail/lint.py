@@ -94,10 +94,9 @@ def _check_preview(preview: Preview, settings: MailSettings, catalog: files.Cata
     return found
 
 
-def _check_inlining(renderer: Renderer, preview: Preview, raw: Renderer) -> list[str]:
+def _check_inlining(preview: Preview, raw: Renderer, css: str) -> list[str]:
     """Load-time inlining must give the same email as inlining the finished HTML would."""
-    css = (renderer.root / CSS_FILE).read_text(encoding="utf-8")
-    plain = render_sample(raw, preview.template, preview.sample, now=_NOW, root=renderer.root)
+    plain = render_sample(raw, preview.template, preview.sample, now=_NOW, root=raw.root)
     expected = _normalised(inline_rendered(plain.rendered.html, css))
     actual = _normalised(preview.rendered.html)
     if expected != actual:
@@ -130,6 +129,7 @@ def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Probl
     problems += _check_files(renderer, catalog)
     settings = preview_settings()
     raw = _UninlinedRenderer(renderer.root) if check_inlining else None
+    css = (renderer.root / CSS_FILE).read_text(encoding="utf-8")
     for template in catalog.templates:
         for sample in samples:
             where = f"{template} × {sample.customer_id}"
@@ -140,7 +140,7 @@ def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Probl
                 continue
             problems += [Problem(where, message) for message in _check_preview(preview, settings, catalog)]
             if raw is not None:
-                problems += [Problem(where, message) for message in _check_inlining(renderer, preview, raw)]
+                problems += [Problem(where, message) for message in _check_inlining(preview, raw, css)]
     return problems
 
 
