@@ -53,6 +53,13 @@ def apply_shop_event(event: ShopEvent, store: CustomerStore, publish: Publisher 
         try:
             events = _attempt(event, store)
         except AlreadyApplied:
+            # The first delivery may have committed and then failed to publish: publish what its
+            # marker recorded again (consumers are idempotent), so no event is ever lost.
+            if publish is not None:
+                customer_id, sort_key = _marker_key(event)
+                recorded = store.marker_outbox(customer_id, sort_key)
+                if recorded:
+                    publish(recorded)
             return Outcome.DUPLICATE
         except ConcurrentUpdate:
             continue
@@ -70,13 +77,33 @@ def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:
         case OrderPlacedEvent(detail=order):
             profile = store.get_profile(order.customer_id)
             updated = profiles.apply_order(_or_new(profile, order.customer_id, at), order, at)
-            marker = Marker.for_order(profiles.order_record(order, at))
-            return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=True)
+            record = profiles.order_record(order, at)
+            applied = EngineEvent(
+                "OrderPlaced",
+                {
+                    "customer_id": order.customer_id,
+                    "order_id": order.order_id,
+                    "placed_at": order.placed_at,
+                    "currency": order.currency,
+                    "total": order.total,
+                    "coupon_code": order.coupon_code,
+                },
+                at,
+            )
+            marker = Marker.for_order(record)
+            return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=True, announce=[applied])
         case CustomerRegisteredEvent(detail=registration):
             profile = store.get_profile(registration.customer_id)
             updated = profiles.apply_registration(_or_new(profile, registration.customer_id, at), registration, at)
             marker = Marker(registration.customer_id, "EVENT#REGISTERED", {"type": "registered", "at": at})
-            return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=False)
+            registered = EngineEvent(
+                "CustomerRegistered",
+                {"customer_id": registration.customer_id, "registered_at": registration.registered_at},
+                at,
+            )
+            return _commit(
+                store, marker, [(updated, profile)], at, stats, definitions, rearm=False, announce=[registered]
+            )
         case CustomerReferredEvent(detail=referral):
             found = store.get_profiles([referral.referrer_id, referral.referred_id])
             referrer, referred = found.get(referral.referrer_id), found.get(referral.referred_id)
@@ -108,8 +135,12 @@ def _commit(
     stats: PopulationStats,
     definitions: SegmentDefinitions,
     rearm: bool,
+    announce: list[EngineEvent] | None = None,
 ) -> list[EngineEvent]:
-    """Reclassify each changed profile and commit marker, profiles and timers in one transaction."""
+    """Reclassify each changed profile and commit marker, profiles and timers in one transaction.
+
+    The events to publish are stored on the marker too (its outbox), so a duplicate delivery
+    can publish them again if the first delivery died between commit and publish."""
     writes: list[ProfileWrite] = []
     extra: list[dict] = []
     events: list[EngineEvent] = []
@@ -119,8 +150,20 @@ def _commit(
         writes.append(ProfileWrite(result.profile, read_version))
         extra.extend(timer_put(store.table_name, timer, at) for timer in result.timers)
         events.extend(result.events)
-    store.apply(marker, writes, extra)
+    events.extend(announce or [])
+    store.apply(marker.with_outbox(events), writes, extra)
     return events
+
+
+def _marker_key(event: ShopEvent) -> tuple[str, str]:
+    match event:
+        case OrderPlacedEvent(detail=order):
+            return order.customer_id, f"ORDER#{order.order_id}"
+        case CustomerRegisteredEvent(detail=registration):
+            return registration.customer_id, "EVENT#REGISTERED"
+        case CustomerReferredEvent(detail=referral):
+            return referral.referrer_id, f"REFERRAL#{referral.referred_id}"
+    raise TypeError(type(event).__name__)  # pragma: no cover
 
 
 def _or_new(profile: CustomerProfile | None, customer_id: str, at: datetime) -> CustomerProfile:

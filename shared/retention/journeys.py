@@ -15,7 +15,7 @@ from pathlib import Path
 
 from retention.mail import catalog as email_files
 from retention.mail.catalog import CatalogError, load_yaml
-from retention.models.journeys import Journey, JourneyFile, Step, Variant
+from retention.models.journeys import Journey, JourneyFile, Step, Trigger, Variant
 from retention.models.profile import CustomerProfile
 from retention.paths import templates_dir
 from retention.segments import load_definitions
@@ -54,7 +54,27 @@ def step_template(customer_id: str, journey: str, step: Step) -> tuple[str, str]
     return (variant.template, variant.name) if variant else (step.template or "", "-")
 
 
-def matches_entry(journey: Journey, profile: CustomerProfile) -> bool:
+def message_id_for(customer_id: str, journey: str, cycle: int, step: str) -> str:
+    """The id of the one email of (customer, journey, cycle, step): the same on every retry."""
+    return hashlib.sha256("\x1f".join(("message", customer_id, journey, str(cycle), step)).encode()).hexdigest()[:32]
+
+
+def triggered_by(journey: Journey, detail_type: str, qualifier: str | None, labels: set[str] | None) -> bool:
+    """Whether an engine event starts this journey. ``qualifier`` is the timer family for
+    TimerFired; ``labels`` the segment and tags a SegmentChanged moved the customer into."""
+    trigger = journey.trigger
+    if trigger.event.value != detail_type:
+        return False
+    if trigger.event is Trigger.TIMER_FIRED:
+        return qualifier == trigger.timer
+    if trigger.event is Trigger.SEGMENT_CHANGED:
+        return trigger.into_segment in (labels or set())
+    return True
+
+
+def matches_entry(journey: Journey, profile: CustomerProfile, labels: set[str] | None = None) -> bool:
+    """The entry filter against the profile; ``labels`` (segment and tags named by the triggering
+    event) win over the profile's, which may not show the event's change yet."""
     entry = journey.entry
     if entry.requires_consent and not profile.marketing_consent:
         return False
@@ -64,7 +84,8 @@ def matches_entry(journey: Journey, profile: CustomerProfile) -> bool:
             return False
     if entry.segments:
         segment = profile.segment
-        labels = {segment.lifecycle, *segment.tags} if segment else {"prospect"}
+        if labels is None:
+            labels = {segment.lifecycle, *segment.tags} if segment else {"prospect"}
         if not labels & set(entry.segments):
             return False
     return True

@@ -44,6 +44,7 @@ class LocalResources:
     buses: dict[str, str] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN
+    configuration_sets: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -93,6 +94,7 @@ class EmbeddedAws:
             }
         )
         dynamo.reset_clients()
+        reset_service_clients()
         self._create_resources()
         return self
 
@@ -104,6 +106,7 @@ class EmbeddedAws:
                 os.environ[key] = value
         self._saved_env.clear()
         dynamo.reset_clients()
+        reset_service_clients()
         _reset_settings()
 
     def client(self, service: str) -> Any:
@@ -127,6 +130,7 @@ class EmbeddedAws:
         self._create_queues(resolver)
         self._create_buses(resolver)
         self._create_rules(resolver)
+        self._create_email(resolver)
         environment: dict[str, str] = {}
         for logical_id in cfn.function_code_dirs(self.template):
             environment.update(cfn.function_environment(self.template, logical_id, resolver))
@@ -197,6 +201,18 @@ class EmbeddedAws:
             resolver.refs[logical_id] = arn
             self.resources.secrets[logical_id] = arn
 
+    def _create_email(self, resolver: cfn.Resolver) -> None:
+        """SES configuration sets, and the sender identity verified (in AWS that is a set-up step)."""
+        ses = self.client("sesv2")
+        for logical_id, resource in cfn.resources_of_type(self.template, "AWS::SES::ConfigurationSet").items():
+            name = resolver.resolve(resource["Properties"]["Name"])
+            ses.create_configuration_set(ConfigurationSetName=name)
+            resolver.refs[logical_id] = name
+            self.resources.configuration_sets[logical_id] = name
+        sender = str(self.parameters.get("SenderAddress", ""))
+        if sender:
+            self.client("ses").verify_email_identity(EmailAddress=sender)
+
     def _create_buses(self, resolver: cfn.Resolver) -> None:
         events = self.client("events")
         for logical_id, resource in cfn.resources_of_type(self.template, "AWS::Events::EventBus").items():
@@ -238,6 +254,15 @@ def start_server() -> str:
 
 
 _servers: list[Any] = []
+
+
+def reset_service_clients() -> None:
+    """Forget every cached boto3 client (they point at the previous endpoint)."""
+    from retention.mail import ses
+    from retention.store import bus
+
+    bus.client.cache_clear()
+    ses.client.cache_clear()
 
 
 def _reset_settings() -> None:

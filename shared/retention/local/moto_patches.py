@@ -10,6 +10,8 @@ moto also answers a Query on a global secondary index by sorting *every* item of
 and then filtering. A GSI only holds items that carry its key attributes (that is what makes
 ``DueIndex`` sparse), so the patched query hands moto just those items: same results, cost
 proportional to the index instead of the table.
+
+SES v2 ``GetAccount`` is added (moto lacks it) so the dispatcher's rate limiter reads a quota.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def apply() -> None:
 
     models.DynamoDBBackend.transact_write_items = transact_write_items
     _patch_index_query(Table)
+    _patch_ses_account()
     _applied = True
 
 
@@ -93,3 +96,33 @@ def _patch_index_query(table_class: Any) -> None:
                 del self.all_items
 
     table_class.query = query
+
+
+EMBEDDED_MAX_SEND_RATE = 10_000.0
+"""The embedded account's SES send rate: high, so local runs measure the engine, not a quota."""
+
+
+def _patch_ses_account() -> None:
+    """SES v2 ``GetAccount`` (the send quota the dispatcher paces itself by), which moto lacks."""
+    import json
+
+    from moto.ses.models import ses_backends
+    from moto.sesv2.responses import SESV2Response
+
+    def get_account(self: Any) -> str:
+        backend = ses_backends[self.current_account][self.region]
+        quota = {
+            "Max24HourSend": 1_000_000.0,
+            "MaxSendRate": EMBEDDED_MAX_SEND_RATE,
+            "SentLast24Hours": float(backend.sent_message_count),
+        }
+        return json.dumps(
+            {
+                "SendQuota": quota,
+                "SendingEnabled": True,
+                "ProductionAccessEnabled": True,
+                "EnforcementStatus": "HEALTHY",
+            }
+        )
+
+    SESV2Response.get_account = get_account

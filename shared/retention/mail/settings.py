@@ -18,6 +18,8 @@ class MailSettings(BaseModel):
     postal_address: str = Field(alias="SENDER_POSTAL_ADDRESS", min_length=5, max_length=300)
     shop_url: HttpUrl = Field(alias="SHOP_URL")
     promotion_share_limit: float = Field(default=0.2, ge=0, le=1, alias="PROMOTION_SHARE_LIMIT")
+    configuration_set: str | None = Field(default=None, alias="EMAIL_CONFIGURATION_SET", max_length=64)
+    dispatch_concurrency: int = Field(default=2, ge=1, le=1000, alias="DISPATCH_CONCURRENCY")
 
     @property
     def tracking_base(self) -> str:

@@ -19,17 +19,21 @@ marker condition and changes nothing, which is the idempotency guarantee.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from retention.models.profile import CustomerProfile, OrderRecord
 from retention.store import dynamo
+from retention.store.bus import EngineEvent
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
 
 PROFILE_SK = "PROFILE"
+OUTBOX = "outbox"
 
 
 def customer_pk(customer_id: str) -> str:
@@ -47,6 +51,15 @@ class Marker:
     @classmethod
     def for_order(cls, record: OrderRecord) -> Marker:
         return cls(record.customer_id, f"ORDER#{record.order_id}", {"type": "order", **record.model_dump()})
+
+    def with_outbox(self, events: Sequence[EngineEvent]) -> Marker:
+        """The marker carrying the events its change publishes (JSON, for re-publishing on a duplicate)."""
+        if not events:
+            return self
+        outbox = json.dumps(
+            [{"detail_type": e.detail_type, "detail": e.detail, "time": e.time} for e in events], default=str
+        )
+        return Marker(self.customer_id, self.sort_key, {**self.attributes, OUTBOX: outbox})
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class CustomerStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _profile_from_item(item) if item else None
+        return profile_from_item(item) if item else None
 
     def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, CustomerProfile]:
         """Several profiles in one ``BatchGetItem`` (consistent); missing customers are absent."""
@@ -78,7 +91,7 @@ class CustomerStore:
         while request:
             response = dynamo.client().batch_get_item(RequestItems=request)
             for item in response.get("Responses", {}).get(self.table_name, []):
-                profile = _profile_from_item(item)
+                profile = profile_from_item(item)
                 found[profile.customer_id] = profile
             request = response.get("UnprocessedKeys") or {}
         return found
@@ -116,6 +129,25 @@ class CustomerStore:
                 raise ConcurrentUpdate(marker.sort_key) from exc
             raise
 
+    def marker_outbox(self, customer_id: str, sort_key: str) -> list[EngineEvent]:
+        """The events a marker's change published (empty for markers written before outboxes)."""
+        item = (
+            dynamo.client()
+            .get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": sort_key}},
+                ProjectionExpression=OUTBOX,
+                ConsistentRead=True,
+            )
+            .get("Item", {})
+        )
+        if OUTBOX not in item:
+            return []
+        return [
+            EngineEvent(e["detail_type"], e["detail"], datetime.fromisoformat(e["time"]))
+            for e in json.loads(item[OUTBOX]["S"])
+        ]
+
     def get_order(self, customer_id: str, order_id: str) -> OrderRecord | None:
         response = dynamo.client().get_item(
             TableName=self.table_name,
@@ -139,7 +171,7 @@ class CustomerStore:
         )
         for page in pages:
             for item in page.get("Items", []):
-                yield _profile_from_item(item)
+                yield profile_from_item(item)
 
 
 def profile_put(table_name: str, write: ProfileWrite) -> dict[str, Any]:
@@ -155,7 +187,7 @@ def profile_put(table_name: str, write: ProfileWrite) -> dict[str, Any]:
 
 
 def _strip_keys(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("pk", "sk", "type")}
+    return {k: v for k, v in data.items() if k not in ("pk", "sk", "type", OUTBOX)}
 
 
 def _profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
@@ -166,5 +198,5 @@ def _profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
     }
 
 
-def _profile_from_item(item: dict[str, Any]) -> CustomerProfile:
+def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
     return CustomerProfile.model_validate(_strip_keys(dynamo.from_attributes(item)))

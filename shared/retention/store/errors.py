@@ -10,4 +10,11 @@ class AlreadyApplied(StoreError):
 
 
 class ConcurrentUpdate(StoreError):
-    """A profile changed between read and write (optimistic lock lost): read again and retry."""
+    """An item changed between read and write (optimistic lock lost): read again and retry.
+
+    ``reasons`` are DynamoDB's cancellation reasons, one per transaction item, when known.
+    """
+
+    def __init__(self, message: str = "", reasons: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.reasons = reasons or []
