@@ -457,7 +457,8 @@ class Dispatcher:
         self, journey: Journey, step: Step, state: JourneyState, record: SendRecord, now: datetime, announce: bool
     ) -> None:
         spec = step.coupon
-        assert spec is not None and record.coupon_code
+        if spec is None or not record.coupon_code:
+            return
         coupon = Coupon(
             customer_id=state.customer_id,
             code=record.coupon_code,
@@ -504,8 +505,8 @@ class Dispatcher:
     def _advance(self, journey: Journey, state: JourneyState, now: datetime, with_items: list[dict]) -> None:
         following = state.next_step + 1
         if following < len(journey.steps):
-            assert state.entered_at is not None
-            due = max(now, state.entered_at + timedelta(days=journey.steps[following].delay_days))
+            entered = state.entered_at or now
+            due = max(now, entered + timedelta(days=journey.steps[following].delay_days))
             moved = state.model_copy(update={"next_step": following, "deferrals": 0})
             timer = self._step_timer(moved, following, due, now)
         else:
