@@ -126,3 +126,6 @@ def _patch_ses_account() -> None:
         )
 
     SESV2Response.get_account = get_account
+    from moto.sesv2 import urls
+
+    urls.url_paths["{0}/v2/email/account$"] = SESV2Response.dispatch
