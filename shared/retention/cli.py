@@ -47,7 +47,7 @@ def _replay(args: argparse.Namespace) -> int:
         return 2
     jobs = ScheduledJobs()
     with EmbeddedAws(env=DAY_STEPPED_TIMERS) as aws:
-        stats = replay(aws, log.events, on_day_end=jobs)
+        stats = replay(aws, log.events, on_day_end=jobs, on_day_start=jobs.day_start)
         store = CustomerStore(settings().customers_table)
         profiles = list(store.scan_profiles())
         population = StatsStore(store.table_name).get()

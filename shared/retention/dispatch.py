@@ -57,6 +57,7 @@ from retention.models.messaging import (
 from retention.models.profile import CustomerProfile
 from retention.models.timers import Timer
 from retention.store.bus import EngineEvent
+from retention.store.counters import JOURNEY_LEVEL, CounterStore
 from retention.store.errors import ConcurrentUpdate
 from retention.store.messaging import MessagingStore, Snapshot, coupon_sk
 from retention.store.timers import TimerLayout, timer_put, timer_sort_key
@@ -101,14 +102,16 @@ class Sent:
 
 @dataclass
 class Outcome:
-    """What handling one event did, for metrics, logs and the demo's summary."""
+    """What handling one event did: totals for metrics and logs, and per (journey, step, variant)
+    for the stored counters the reports read."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    groups: dict[tuple[str, str, str], Counter[str]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
 
-    def add(self, what: str, journey: str) -> None:
+    def add(self, what: str, journey: str, step: str = JOURNEY_LEVEL, variant: str = JOURNEY_LEVEL) -> None:
         self.counts[what] += 1
-        self.counts[f"{what}:{journey}"] += 1
+        self.groups.setdefault((journey, step, variant), Counter())[what] += 1
 
 
 def new_coupon_code() -> str:
@@ -146,12 +149,14 @@ class Dispatcher:
         self.mailer = mailer
         self.publish = publish
         self.layout = layout or TimerLayout.from_settings()
+        self.counters = CounterStore(store.table_name)
 
     # ------------------------------------------------------------------ entry points
     def handle(self, event: JourneyEvent, now: datetime) -> Outcome:
         outcome = Outcome()
         if isinstance(event, TimerFiredEvent) and event.timer_family == JOURNEY_TIMER:
             self._step_due(event, now, outcome)
+            self._count(outcome, now)
             return outcome
         if isinstance(event, OrderAppliedEvent):
             self._order(event, outcome)
@@ -163,7 +168,14 @@ class Dispatcher:
         ]
         if entering:
             self._enter(event, entering, now, outcome)
+        self._count(outcome, now)
         return outcome
+
+    def _count(self, outcome: Outcome, now: datetime) -> None:
+        """One atomic ADD per (journey, step, variant) touched: usually one request per event."""
+        for (journey, step, variant), counts in outcome.groups.items():
+            if journey in self.definitions.journeys:
+                self.counters.add(journey, now.date(), step, variant, dict(counts))
 
     # ------------------------------------------------------------------ orders
     def _order(self, event: OrderAppliedEvent, outcome: Outcome) -> None:
@@ -181,7 +193,7 @@ class Dispatcher:
             self.store.transact(
                 [self.store.delete_item(order.customer_id, timer_sort_key(_coupon_kind(order.coupon_code)))]
             )
-            outcome.add("coupon_redeemed", "coupon")
+            outcome.counts["coupon_redeemed"] += 1
 
     def _convert(
         self, state: JourneyState, order_id: str, total: object, placed_at: datetime, outcome: Outcome
@@ -340,7 +352,7 @@ class Dispatcher:
                 outcome.add("sunset", name)
             self._exit(state, reason, now)
             outcome.add("suppressed", name)
-            outcome.counts[f"suppressed_{reason}"] += 1
+            outcome.add(f"suppressed_{reason}", name)
             return
         if contact.paused_until is not None and contact.paused_until > now:
             self._defer(state, contact.paused_until, now, "deferred_paused", outcome)
@@ -426,8 +438,8 @@ class Dispatcher:
                 raise SendInFlight(message_id) from conflict
             if existing.status is SendStatus.SENDING:
                 log.error("send outcome unknown; treated as sent", extra={"message_id": message_id})
-                outcome.add("uncertain_send", name)
-            outcome.add("already_sent", name)
+                outcome.add("uncertain_send", name, step.id, variant)
+            outcome.add("already_sent", name, step.id, variant)
             self._finish(journey, step, state, existing, now, fresh=False)
             return
         tags = {"journey": name, "step": step.id, "variant": variant, "message": message_id}
@@ -438,7 +450,8 @@ class Dispatcher:
             raise
         done = record.model_copy(update={"status": SendStatus.SENT, "sent_at": now, "ses_message_id": ses_id})
         self._finish(journey, step, state, done, now, fresh=True)
-        outcome.add("sent", name)
+        outcome.add("sent", name, step.id, variant)
+        outcome.counts[f"sent_{kind}"] += 1
         outcome.sent.append(Sent(message_id, profile.customer_id, name, step.id, template, variant))
 
     def _finish(

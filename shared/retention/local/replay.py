@@ -32,12 +32,14 @@ def replay(
     redeliver_share: float = 0.0,
     seed: int = 11,
     on_day_end: Callable[[datetime], None] | None = None,
+    on_day_start: Callable[[datetime], None] | None = None,
 ) -> ReplayStats:
     """Publish ``events`` to the bus a day at a time and drain the ingest queue after each day.
 
     ``redeliver_share`` of events are published twice (a shop retrying its webhook), which
-    the engine must absorb without double counting. ``on_day_end`` runs after each day with
-    the clock at the day's end (later stages hook the sweeps in here).
+    the engine must absorb without double counting. ``on_day_start`` runs first each day with the
+    day's midnight (it sets its own clock: the sweeps), ``on_day_end`` after the day's events with
+    the clock at the day's end.
     """
     rng = random.Random(seed)
     stats = ReplayStats()
@@ -54,6 +56,8 @@ def replay(
         repeats = [e for e in batch if rng.random() < redeliver_share]
         stats.redelivered += len(repeats)
         day_end = day + timedelta(days=1) - timedelta(seconds=1)
+        if on_day_start is not None:
+            on_day_start(day)
         with clock.frozen_at(day_end):
             if batch:
                 stats.published += put_events(

@@ -1,23 +1,31 @@
-"""The scheduled functions, driven by the simulated clock of a replay.
+"""The scheduled functions and the journey queue, driven by the simulated clock of a replay.
 
 In AWS, EventBridge Scheduler runs the sweep every 15 minutes and the statistics job once a
-day. A replay steps through days, so it runs one sweep at the end of each simulated day and
-the statistics job at the end of the first simulated day and then every ``stats_every_days``
+day, and the journey queue feeds the dispatcher continuously. A replay steps through days, so
+it runs the sweep at ``SWEEP_HOURS`` of each simulated day (10:00 and 16:00 UTC: between them
+every customer zone of the demo, UTC−5 to UTC+5, is awake at least once, so quiet-hour
+deferrals land) and drains the journey queue after each sweep and after each day's orders.
+The statistics job runs at the end of the first day and then every ``stats_every_days``
 (default 30: its full-table Scan is the one O(customers) job, the emulator's Scan is slow, and
-RFM cut points move slowly) — through the real handlers, with a scheduled-event payload.
+RFM cut points move slowly). Everything goes through the real handlers.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from retention.local.runtime import invoke, load_function
+from retention import clock
+from retention.local.embedded import EmbeddedAws
+from retention.local.runtime import QueueDriver, invoke, load_function
 
 DAY_STEPPED_TIMERS = {"TIMER_BUCKET_HOURS": "24", "TIMER_SHARDS": "2", "STATS_SCAN_SEGMENTS": "1"}
-"""Timer layout for simulations that sweep once per simulated day (see TimerLayout)."""
+"""Timer layout for simulations that sweep a few times per simulated day (see TimerLayout)."""
+
+SWEEP_HOURS = (10, 16)
 
 
 def scheduled_event(at: datetime, rule: str) -> dict:
@@ -36,19 +44,50 @@ def scheduled_event(at: datetime, rule: str) -> dict:
 
 @dataclass
 class ScheduledJobs:
-    """Runs statistics and sweep per simulated day and tallies what the sweeps fired."""
+    """Runs statistics and sweeps per simulated day, drains the journey queue, tallies what fired.
 
+    Without an ``aws`` (older callers), journeys are not driven and only the sweeps run.
+    """
+
+    aws: EmbeddedAws | None = None
     stats_every_days: int = 30
     fired: Counter[str] = field(default_factory=Counter)
     sweeps: int = 0
     stats_runs: int = 0
     events: int = 0
+    dispatcher_invocations: int = 0
+    days: int = 0
+    after_drain: Callable[[], None] | None = None
+    _journeys: QueueDriver | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.aws is not None:
+            self._journeys = QueueDriver(self.aws, "JourneyQueue", "journey_dispatch")
+
+    def day_start(self, day: datetime) -> None:
+        """The day's sweeps (each followed by the emails they trigger)."""
+        for hour in SWEEP_HOURS:
+            at = day + timedelta(hours=hour)
+            with clock.frozen_at(at):
+                self._sweep(at)
+                self._drain()
 
     def __call__(self, day_end: datetime) -> None:
-        if self.sweeps % self.stats_every_days == 0:
+        """After the day's orders: the journeys they trigger, then the statistics job when due."""
+        self._drain()
+        if self.days % self.stats_every_days == 0:
             invoke(load_function("segment_stats").handler, scheduled_event(day_end, "segment-stats"))
             self.stats_runs += 1
-        result = invoke(load_function("timer_sweep").handler, scheduled_event(day_end, "timer-sweep"))
+        self.days += 1
+
+    def _sweep(self, at: datetime) -> None:
+        result = invoke(load_function("timer_sweep").handler, scheduled_event(at, "timer-sweep"))
         self.sweeps += 1
         self.fired.update(result["fired"])
         self.events += result["events"]
+
+    def _drain(self) -> None:
+        if self._journeys is not None:
+            self.dispatcher_invocations += self._journeys.drain().invocations
+            if self.after_drain is not None:
+                self.after_drain()
