@@ -234,6 +234,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8025, help="port on 127.0.0.1 (default 8025)")
     serve.set_defaults(run=_templates_serve)
 
+    send = commands.add_parser("send-test", help="send one template to your own address through SES")
+    send.add_argument("template", help="template name from templates/emails.yaml")
+    send.add_argument(
+        "--to", required=True, help="recipient (an SES-verified address while the account is in the sandbox)"
+    )
+    sender_of = send.add_mutually_exclusive_group()
+    sender_of.add_argument("--customer", help="YAML/JSON file with one sample customer (fields as in samples.yaml)")
+    sender_of.add_argument("--segment", help="use the first sample customer of this segment or tag")
+    where = send.add_mutually_exclusive_group()
+    where.add_argument(
+        "--stack", help="deployed stack name: its dispatcher's settings are used (AWS credentials needed)"
+    )
+    where.add_argument("--local", action="store_true", help="send through the embedded AWS and write the outbox")
+    send.add_argument("--out", default="outbox", help="with --local: folder for the .eml/.html (default ./outbox)")
+    send.set_defaults(run=_send_test)
+
     journeys = commands.add_parser("journeys", help="marketer tools for templates/journeys.yaml")
     journey_commands = journeys.add_subparsers(dest="journeys_command", required=True)
     journeys_lint = journey_commands.add_parser(
@@ -241,6 +257,85 @@ def build_parser() -> argparse.ArgumentParser:
     )
     journeys_lint.set_defaults(run=_journeys_lint)
     return parser
+
+
+def _send_test(args: argparse.Namespace) -> int:
+    import os
+    from contextlib import ExitStack
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from retention.mail.catalog import CatalogError, load_yaml
+    from retention.mail.catalog import SampleCustomer as Sample
+    from retention.mail.render import Renderer, RenderError
+    from retention.mail.samples import sample_customers, samples_for
+    from retention.mail.send_test import send_test, stack_environment, valid_address
+
+    renderer = Renderer()
+    if args.template not in renderer.catalog.templates:
+        print(f"unknown template {args.template!r}; known: {', '.join(renderer.catalog.templates)}", file=sys.stderr)
+        return 2
+    try:
+        valid_address(args.to)
+    except ValidationError:
+        print(f"--to {args.to!r} is not a valid email address", file=sys.stderr)
+        return 2
+    try:
+        sample = (
+            load_yaml(Path(args.customer), Sample)
+            if args.customer
+            else (samples_for(args.segment) if args.segment else sample_customers())[0]
+        )
+    except CatalogError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except IndexError:
+        print(f"no sample customer in segment {args.segment!r} (see templates/samples.yaml)", file=sys.stderr)
+        return 2
+    with ExitStack() as stack:
+        if args.local:
+            from retention.local.embedded import EmbeddedAws
+            from retention.local.outbox import sent_count
+
+            stack.enter_context(EmbeddedAws(stage="sendtest"))
+            first = sent_count()
+        elif args.stack:
+            os.environ.update(stack_environment(args.stack))
+        from retention.mail.keys import key_ring
+        from retention.mail.ses import sender_for
+        from retention.mail.settings import mail_settings
+
+        try:
+            settings = mail_settings()
+        except ValidationError as error:
+            print(
+                f"mail settings missing ({error.error_count()} problems): pass --stack NAME or --local", file=sys.stderr
+            )
+            return 2
+        sender = sender_for(settings.sender_address, settings.configuration_set, settings.dispatch_concurrency)
+        try:
+            sent = send_test(
+                args.template,
+                args.to,
+                sample,
+                renderer=renderer,
+                ring=key_ring(),
+                settings=settings,
+                sender=sender,
+                now=datetime.now(UTC),
+            )
+        except RenderError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"sent {args.template!r} to {sent.recipient}: {sent.subject!r} (message {sent.message_id})")
+        if args.local:
+            from retention.local.outbox import sent_mail, write_outbox
+
+            write_outbox(Path(args.out), list(sent_mail(first)))
+            print(f"written to {args.out}/ (.eml and .html)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

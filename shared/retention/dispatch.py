@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from retention import journeys as rules_of
 from retention.frequency import earliest_send, is_sunset, outside_quiet_hours
 from retention.mail.catalog import Catalog
-from retention.mail.compose import compose
+from retention.mail.compose import compose, deliverable_address
 from retention.mail.context import CouponOffer
 from retention.mail.render import Renderer
 from retention.mail.ses import SendFailed, SesSender
@@ -130,6 +130,8 @@ def suppression_reason(
         return "no_consent"
     if not profile.email:
         return "no_address"
+    if deliverable_address(profile.email) is None:
+        return "undeliverable_address"
     if is_sunset(contact.history(), definitions.frequency):
         return Suppression.SUNSET.value
     return None

@@ -144,3 +144,19 @@ def test_engine_events_parse_and_name_their_trigger() -> None:
 def test_malformed_engine_events_are_refused_with_a_reason(body: dict) -> None:
     with pytest.raises(ValidationError):
         JourneyEventAdapter.validate_python(json.loads(json.dumps(body)))
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("anna@example.com", "anna@example.com"),
+        ("anna@bücher.example", "anna@xn--bcher-kva.example"),
+        ("ömer@example.com", None),  # SES has no SMTPUTF8: a non-ASCII local part cannot be sent
+        ("", None),
+        (None, None),
+    ],
+)
+def test_deliverable_address(address: str | None, expected: str | None) -> None:
+    from retention.mail.compose import deliverable_address
+
+    assert deliverable_address(address) == expected

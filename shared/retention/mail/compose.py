@@ -40,7 +40,25 @@ class PromotionShareExceeded(ValueError):
 
 
 class NoRecipient(ValueError):
-    """The customer has no email address on file."""
+    """The customer has no email address on file, or one SES cannot deliver to."""
+
+
+def deliverable_address(address: str | None) -> str | None:
+    """The address as SES can send to it, or None.
+
+    SES does not support SMTPUTF8, so a local part (before the @) must be ASCII; an
+    internationalised domain is sent in its punycode form, which every mail system understands.
+    """
+    if not address or "@" not in address:
+        return None
+    local, _, domain = address.rpartition("@")
+    if not local.isascii() or not local:
+        return None
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return f"{local}@{ascii_domain}"
 
 
 @dataclass(frozen=True)
@@ -86,19 +104,20 @@ def compose(
     now: datetime,
     coupon: CouponOffer | None = None,
 ) -> OutgoingEmail:
-    if not profile.email:
-        raise NoRecipient(f"customer {profile.customer_id} has no email address")
+    recipient = deliverable_address(profile.email)
+    if recipient is None:
+        raise NoRecipient(f"customer {profile.customer_id} has no address SES can deliver to")
     base = settings.tracking_base
     links = signed_links(ring, base, message_id)
     rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
     check_promotion(rendered, settings.promotion_share_limit)
     tracked = add_tracking(rendered.html, rendered.text, message_id, ring, base)
-    mime = _mime(rendered, tracked.html, tracked.text, profile.email, links, message_id, settings, now)
+    mime = _mime(rendered, tracked.html, tracked.text, recipient, links, message_id, settings, now)
     return OutgoingEmail(
         message_id=message_id,
         template=template,
         language=rendered.language,
-        recipient=profile.email,
+        recipient=recipient,
         subject=rendered.subject,
         html=tracked.html,
         text=tracked.text,
