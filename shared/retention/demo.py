@@ -11,7 +11,7 @@ from retention.journeys import load_journeys
 from retention.local.embedded import EmbeddedAws
 from retention.local.engagement import Readers
 from retention.local.history import HISTORY_END, HISTORY_START, generate_history
-from retention.local.outbox import sent_count, sent_mail, write_outbox
+from retention.local.outbox import OutboxMail, sent_count, sent_mail, write_outbox
 from retention.local.replay import ReplayStats, queue_depth, replay
 from retention.local.simulation import DAY_STEPPED_TIMERS, ScheduledJobs
 from retention.mail.catalog import TemplateKind, catalog
@@ -51,6 +51,7 @@ class DemoResult:
     suppressed: Counter[str] = field(default_factory=Counter)
     outbox: Path | None = None
     journey_dead_letters: int = 0
+    mails: list[OutboxMail] = field(default_factory=list)
 
 
 def run_demo(
@@ -104,6 +105,7 @@ def run_demo(
         suppressed=suppressed,
         outbox=outbox,
         journey_dead_letters=journey_dead_letters,
+        mails=mails,
     )
 
 

@@ -57,7 +57,7 @@ from retention.models.messaging import (
 from retention.models.profile import CustomerProfile
 from retention.models.timers import Timer
 from retention.store.bus import EngineEvent
-from retention.store.counters import JOURNEY_LEVEL, CounterStore
+from retention.store.counters import JOURNEY_LEVEL, CounterStore, counter_update
 from retention.store.errors import ConcurrentUpdate
 from retention.store.messaging import MessagingStore, Snapshot, coupon_sk
 from retention.store.timers import TimerLayout, timer_put, timer_sort_key
@@ -110,8 +110,18 @@ class Outcome:
     sent: list[Sent] = field(default_factory=list)
 
     def add(self, what: str, journey: str, step: str = JOURNEY_LEVEL, variant: str = JOURNEY_LEVEL) -> None:
+        """Count for metrics and for the stored counters (flushed after the event)."""
         self.counts[what] += 1
         self.groups.setdefault((journey, step, variant), Counter())[what] += 1
+
+    def note(self, what: str, journey: str) -> None:
+        """Count for metrics and logs only: no-ops (duplicates, stale timers) cost no write."""
+        self.counts[what] += 1
+        self.counts[f"{what}:{journey}"] += 1
+
+    def stored(self, what: str) -> None:
+        """Count for metrics; the stored counter was written inside the caller's transaction."""
+        self.counts[what] += 1
 
 
 def new_coupon_code() -> str:
@@ -220,10 +230,12 @@ class Dispatcher:
             items.append(self.store.delete_item(state.customer_id, timer_sort_key(_step_kind(state.journey))))
         if not update:
             return
+        counts = {"converted_holdout" if state.holdout else "converted": 1, **({"exited_ordered": 1} if exits else {})}
+        if state.journey in self.definitions.journeys:
+            items.append(self._counter(state.journey, placed_at, counts))
         self.store.transact([self.store.state_put(state.model_copy(update=update), state.version), *items])
-        outcome.add("converted_holdout" if state.holdout else "converted", state.journey)
-        if exits:
-            outcome.add("exited_ordered", state.journey)
+        for what in counts:
+            outcome.stored(what)
 
     # ------------------------------------------------------------------ entering
     def _enter(self, event: JourneyEvent, names: list[str], now: datetime, outcome: Outcome) -> None:
@@ -247,22 +259,22 @@ class Dispatcher:
         profile = snap.profile
         key = event.trigger_key
         if key in state.recent_triggers:
-            outcome.add("duplicate_trigger", name)
+            outcome.note("duplicate_trigger", name)
             return
         if state.status is JourneyStatus.ACTIVE and not self._abandoned(journey, state, now):
-            outcome.add("already_in_journey", name)
+            outcome.note("already_in_journey", name)
             return
         if state.entered_at is not None and now < state.entered_at + timedelta(days=journey.reentry_days):
-            outcome.add("reentry_too_soon", name)
+            outcome.note("reentry_too_soon", name)
             return
         if profile is None or not rules_of.matches_entry(journey, profile, event.labels):
-            outcome.add("not_eligible", name)
+            outcome.note("not_eligible", name)
             return
         offer = None
         if journey.trigger.timer == COUPON_TIMER:
             coupon = snap.coupon
             if coupon is None or coupon.status != "issued" or coupon.expires_at <= now:
-                outcome.add("coupon_not_open", name)
+                outcome.note("coupon_not_open", name)
                 return
             offer = CouponOffer(coupon.code, coupon.percent_off, coupon.expires_at)
         holdout = rules_of.in_holdout(
@@ -281,15 +293,21 @@ class Dispatcher:
             coupon=offer,
         )
         if holdout:
-            self.store.transact([self.store.state_put(entered, state.version)])
-            outcome.add("holdout", name)
+            self.store.transact(
+                [self.store.state_put(entered, state.version), self._counter(name, now, {"holdout": 1})]
+            )
+            outcome.stored("holdout")
             return
         # The first step's timer is armed with the state, so a failure below is retried by the sweep.
         first_due = now + timedelta(days=journey.steps[0].delay_days)
         self.store.transact(
-            [self.store.state_put(entered, state.version), self._step_timer(entered, 0, first_due, now)]
+            [
+                self.store.state_put(entered, state.version),
+                self._step_timer(entered, 0, first_due, now),
+                self._counter(name, now, {"entered": 1}),
+            ]
         )
-        outcome.add("entered", name)
+        outcome.stored("entered")
         if first_due <= now:
             entered = entered.model_copy(update={"version": state.version + 1})
             self._attempt_step(journey, entered, profile, snap.contact, now, outcome)
@@ -306,7 +324,7 @@ class Dispatcher:
         journey = self.definitions.journeys.get(name)
         if journey is None:
             log.warning("timer for a journey no longer defined", extra={"journey": name[:40]})
-            outcome.add("unknown_journey", name or "-")
+            outcome.note("unknown_journey", name or "-")
             return
         payload = event.detail.payload
         for attempt in range(ATTEMPTS):
@@ -317,7 +335,7 @@ class Dispatcher:
                 or state.cycle != _whole_number(payload.get("cycle"))
                 or state.next_step != _whole_number(payload.get("step"))
             ):
-                outcome.add("stale_timer", name)
+                outcome.note("stale_timer", name)
                 return
             try:
                 self._attempt_step(journey, state, snap.profile, snap.contact, now, outcome)
@@ -452,19 +470,22 @@ class Dispatcher:
             raise
         done = record.model_copy(update={"status": SendStatus.SENT, "sent_at": now, "ses_message_id": ses_id})
         self._finish(journey, step, state, done, now, fresh=True)
-        outcome.add("sent", name, step.id, variant)
+        outcome.stored("sent")
         outcome.counts[f"sent_{kind}"] += 1
         outcome.sent.append(Sent(message_id, profile.customer_id, name, step.id, template, variant))
 
     def _finish(
         self, journey: Journey, step: Step, state: JourneyState, record: SendRecord, now: datetime, fresh: bool
     ) -> None:
-        """Mark the record sent and move the journey on; the coupon the email showed is stored with its reminder."""
-        done = self.store.send_done(record)
+        """Mark the record sent, count it and move the journey on; the coupon the email showed is
+        stored with its reminder. A record found already sent (a retry) is not counted twice."""
+        done = [self.store.send_done(record)]
+        if fresh:
+            done.append(self._counter(state.journey, now, {"sent": 1}, step.id, record.variant))
         try:
-            self._advance(journey, state, now, [done])
+            self._advance(journey, state, now, done)
         except ConcurrentUpdate:
-            self.store.transact([done])  # the journey moved on meanwhile (an order): the send still counts
+            self.store.transact(done)  # the journey moved on meanwhile (an order): the send still counts
         if record.coupon_code and step.coupon is not None and state.coupon is None:
             self._store_coupon(journey, step, state, record, now, announce=fresh)
 
@@ -507,6 +528,16 @@ class Dispatcher:
             self.publish([EngineEvent("CouponIssued", detail, now)])
 
     # ------------------------------------------------------------------ state moves
+    def _counter(
+        self,
+        journey: str,
+        now: datetime,
+        counts: dict[str, int],
+        step: str = JOURNEY_LEVEL,
+        variant: str = JOURNEY_LEVEL,
+    ) -> dict:
+        return {"Update": counter_update(self.store.table_name, journey, now.date(), step, variant, counts)}
+
     def _step_timer(self, state: JourneyState, step_index: int, due: datetime, now: datetime) -> dict:
         timer = Timer(
             customer_id=state.customer_id,
@@ -538,9 +569,13 @@ class Dispatcher:
             return
         moved = state.model_copy(update={"deferrals": state.deferrals + 1})
         self.store.transact(
-            [self.store.state_put(moved, state.version), self._step_timer(moved, state.next_step, until, now)]
+            [
+                self.store.state_put(moved, state.version),
+                self._step_timer(moved, state.next_step, until, now),
+                self._counter(state.journey, now, {cause: 1}),
+            ]
         )
-        outcome.add(cause, state.journey)
+        outcome.stored(cause)
 
     def _exit(self, state: JourneyState, reason: str, now: datetime) -> None:
         moved = state.model_copy(update={"status": JourneyStatus.EXITED, "exit_reason": reason, "finished_at": now})

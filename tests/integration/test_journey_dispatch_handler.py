@@ -1,0 +1,70 @@
+"""The dispatcher Lambda with its sample event (events/journey_dispatch.sqs.json) and its wiring."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from conftest import load_event
+from journey_helpers import World
+
+from retention import clock
+from retention.journeys import in_holdout, load_journeys
+from retention.local.template import load_template
+
+AT = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
+
+
+def test_sample_event_enters_journeys_and_sends_once(aws, lambda_context) -> None:
+    with clock.frozen_at(datetime(2026, 3, 14, 9, 22, tzinfo=UTC)):
+        from retention.local.runtime import load_function
+
+        ingest = load_function("order_ingest").handler(load_event("order_ingest.sqs"), lambda_context)
+    assert ingest["batchItemFailures"] == []
+    world = World()
+    handler = world.handler
+    with clock.frozen_at(AT):
+        first = handler(load_event("journey_dispatch.sqs"), lambda_context)
+        again = handler(load_event("journey_dispatch.sqs"), lambda_context)
+    assert first["batchItemFailures"] == [] and again["batchItemFailures"] == []
+
+    share = load_journeys().frequency.holdout_share
+    expected = []
+    if not in_holdout("C000042", "post_purchase", share):
+        expected.append("post_purchase_thanks")
+    if not in_holdout("C000042", "winback", share):
+        expected.append("winback_miss_you")
+    sent = [m["X-Retention-Template"] for m in world.mail() if m["To"] == "aysel.aliyeva@example.com"]
+    assert sorted(sent) == sorted(expected)
+    assert expected  # the sample customer is outside at least one hold-out group
+
+
+def test_dispatcher_wiring_in_the_template() -> None:
+    resources = load_template()["Resources"]
+    function = resources["JourneyDispatchFunction"]["Properties"]
+    source = function["Events"]["JourneyEvents"]["Properties"]
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    rule = resources["JourneyEventsRule"]["Properties"]["EventPattern"]
+    assert rule["source"] == ["retention.engine"]
+    assert set(rule["detail-type"]) == {
+        "CustomerInactive",
+        "SegmentChanged",
+        "TimerFired",
+        "OrderPlaced",
+        "CustomerRegistered",
+    }
+    queue = resources["JourneyQueue"]["Properties"]["RedrivePolicy"]
+    assert queue["maxReceiveCount"] == 3
+    policies = function["Policies"]
+    secret_policies = [p for p in policies if isinstance(p, dict) and "AWSSecretsManagerGetSecretValuePolicy" in p]
+    assert secret_policies == [{"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "LinkSigningKeys"}}}]
+    ses_statements = [s for p in policies if isinstance(p, dict) and "Statement" in p for s in p["Statement"]]
+    send = next(s for s in ses_statements if "ses:SendRawEmail" in s["Action"])
+    assert all("identity/*" not in str(resource) for resource in send["Resource"])
+    others = [
+        name
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function" and name != "JourneyDispatchFunction"
+    ]
+    for name in others:  # only the dispatcher may read the signing keys or send email
+        text = str(resources[name]["Properties"].get("Policies", []))
+        assert "LinkSigningKeys" not in text and "ses:" not in text, name
