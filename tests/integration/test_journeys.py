@@ -252,7 +252,7 @@ def test_coupon_is_issued_reminded_before_expiry_and_redeemed_by_an_order(world:
     }
     assert all(code.values()) and code[first] != code[second]
     sent_day = WINBACK_START + timedelta(days=18)
-    incentive = [m for m in world.mail_to(first) if m["X-Retention-Template"].startswith("winback_incentive")][0]
+    incentive = next(m for m in world.mail_to(first) if m["X-Retention-Template"].startswith("winback_incentive"))
     assert code[first] in incentive.get_payload(0).get_payload(decode=True).decode()
 
     # The second customer orders with the code: redeemed, and no reminder.

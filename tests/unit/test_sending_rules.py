@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from retention.dispatch import new_coupon_code
 from retention.journeys import load_journeys, message_id_for, triggered_by
-from retention.mail.signing import MESSAGE_ID
 from retention.mail.ses import RateLimiter
+from retention.mail.signing import MESSAGE_ID
 from retention.models.engine_events import JourneyEventAdapter
 
 
