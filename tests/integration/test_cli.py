@@ -67,3 +67,25 @@ def test_customers_export_reads_the_configured_table(aws, capsys):
     assert main(["customers", "export", "--as-of", "2026-03-10", "--format", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["customer_id"] == "C1" and row["lifecycle"] == "new"
+
+
+def test_send_test_composes_sends_and_writes_the_outbox(tmp_path, capsys):
+    out = tmp_path / "outbox"
+    code = main(["send-test", "winback_incentive", "--to", "marketer@example.org", "--local", "--out", str(out)])
+    assert code == 0
+    assert "marketer@example.org" in capsys.readouterr().out
+    (eml,) = out.glob("*.eml")
+    raw = eml.read_text(encoding="utf-8")
+    assert "To: marketer@example.org" in raw
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
+    assert "X-Retention-Message-Id: test-" in raw
+    assert eml.with_suffix(".html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+
+def test_send_test_refuses_bad_input_with_a_reason(capsys):
+    assert main(["send-test", "no_such_template", "--to", "a@example.org", "--local"]) == 2
+    assert "unknown template" in capsys.readouterr().err
+    assert main(["send-test", "winback_miss_you", "--to", "not an address", "--local"]) == 2
+    assert "not a valid email address" in capsys.readouterr().err
+    assert main(["send-test", "winback_miss_you", "--to", "a@example.org", "--segment", "nobody", "--local"]) == 2
+    assert "no sample customer" in capsys.readouterr().err

@@ -289,3 +289,27 @@ def test_a_malformed_engine_event_fails_alone(world: World) -> None:
     response = world.deliver(WINBACK_START)
     assert len(response["batchItemFailures"]) == 1
     assert world.templates_to(cid) == ["winback_miss_you"]
+
+
+def test_events_lost_after_commit_are_published_again_by_the_duplicate(world: World) -> None:
+    from factories import envelope, order_detail
+
+    from retention.ingest import apply_shop_event
+    from retention.models.events import ShopEventAdapter
+    from retention.store.bus import PublishFailed
+    from retention.store.customers import CustomerStore
+
+    (cid,) = _treated("LOST", journey="post_purchase")
+    raw = envelope("OrderPlaced", order_detail(order_id="L1", customer_id=cid, placed_at=T0), event_id="e-L1")
+
+    def refuse(events):
+        raise PublishFailed("EventBridge rejected 2 entries")
+
+    with pytest.raises(PublishFailed):
+        apply_shop_event(ShopEventAdapter.validate_python(raw), CustomerStore(world.table), publish=refuse)
+    # SQS delivers the message again: a duplicate, whose marker still holds the unpublished events
+    apply_shop_event(ShopEventAdapter.validate_python(raw), CustomerStore(world.table), publish=world._collect)
+    assert [e.detail_type for e in world.pending] == ["SegmentChanged", "OrderPlaced"]
+    world.deliver(T0 + timedelta(minutes=1))
+    world.run_days(T0, 2)
+    assert world.templates_to(cid) == ["post_purchase_thanks"]
