@@ -32,7 +32,7 @@ lint: setup
 	else echo "sam validate skipped: SAM CLI not installed (make sam-cli, or .ci/run installs it)"; fi
 
 test: lint  ## ruff, cfn-lint, sam validate --lint, then pytest
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the runtime one)
 	$(PYTHON) -m venv $(SAM_VENV)

@@ -60,9 +60,13 @@ def run_demo(
     malformed: int = 12,
     redeliver_share: float = 0.03,
     outbox: Path | None = OUTBOX,
+    days: int | None = None,
 ) -> DemoResult:
+    """``days`` cuts the history after that many days (tests that need a run, not a year)."""
     started = time.perf_counter()
     events = generate_history(customers=customers, seed=seed, malformed=malformed)
+    if days is not None:
+        events = [e for e in events if e.time < HISTORY_START + _days(days)]
     with EmbeddedAws(env=DAY_STEPPED_TIMERS) as aws:
         first_mail = sent_count()
         table = settings().customers_table

@@ -226,7 +226,10 @@ def _order(
 def _malformed(rng: random.Random, event: ShopEventRecord) -> ShopEventRecord:
     """The kinds of mistakes real shop integrations make."""
     detail = dict(event.detail)
-    flaw = rng.choice(("naive_time", "missing_field", "bad_money", "bad_email"))
+    flaws = ["naive_time", "missing_field"]
+    flaws += ["bad_money"] if "total" in detail else []
+    flaws += ["bad_email"] if "email" in detail else []  # only where the field exists: else it is ignored
+    flaw = rng.choice(flaws)
     if flaw == "naive_time":
         key = next(k for k in ("placed_at", "registered_at", "referred_at") if k in detail)
         detail[key] = event.time.replace(tzinfo=None).isoformat()
