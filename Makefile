@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 SAM_VENV ?= .venv-sam
 BIN := $(VENV)/bin
-CUSTOMERS ?= 500
+CUSTOMERS ?= 100
 export PYTHONPATH := $(CURDIR)/shared
 export SAM_CLI_TELEMETRY := 0
 

@@ -165,13 +165,13 @@ def format_result(result: DemoResult) -> str:
 
 
 def journey_table(result: DemoResult) -> list[str]:
-    header = f"  {'journey':<16}" + "".join(f"{label:>12}" for _, label in JOURNEY_COLUMNS)
+    header = f"  {'journey':<16}" + "".join(f"{label:>13}" for _, label in JOURNEY_COLUMNS)
     lines = ["Journeys (emails through the embedded SES; counts from the journey counters)", header]
     total: Counter[str] = Counter()
     for name, counts in result.journeys.items():
         total.update(counts)
-        lines.append(f"  {name:<16}" + "".join(f"{counts.get(key, 0):>12,}" for key, _ in JOURNEY_COLUMNS))
-    lines.append(f"  {'all':<16}" + "".join(f"{total.get(key, 0):>12,}" for key, _ in JOURNEY_COLUMNS))
+        lines.append(f"  {name:<16}" + "".join(f"{counts.get(key, 0):>13,}" for key, _ in JOURNEY_COLUMNS))
+    lines.append(f"  {'all':<16}" + "".join(f"{total.get(key, 0):>13,}" for key, _ in JOURNEY_COLUMNS))
     share = result.promotion_emails / result.emails * 100 if result.emails else 0.0
     reasons = ", ".join(f"{k} {v:,}" for k, v in result.suppressed.most_common()) or "none"
     lines += [

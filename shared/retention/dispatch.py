@@ -56,11 +56,14 @@ from retention.models.messaging import (
 )
 from retention.models.profile import CustomerProfile
 from retention.models.timers import Timer
+from retention.models.tracking import Engagement, TrackingRules
 from retention.store.bus import EngineEvent
 from retention.store.counters import JOURNEY_LEVEL, CounterStore, counter_update
 from retention.store.errors import ConcurrentUpdate
 from retention.store.messaging import MessagingStore, Snapshot, coupon_sk
 from retention.store.timers import TimerLayout, timer_put, timer_sort_key
+from retention.store.tracking import engagement
+from retention.tracking.machine import tracking_rules
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +158,10 @@ class Dispatcher:
         mailer: Mailer,
         publish: Callable[[list[EngineEvent]], object],
         layout: TimerLayout | None = None,
+        tracking: TrackingRules | None = None,
     ) -> None:
         self.store = store
+        self.tracking = tracking or tracking_rules()
         self.definitions = definitions
         self.mailer = mailer
         self.publish = publish
@@ -192,10 +197,13 @@ class Dispatcher:
     # ------------------------------------------------------------------ orders
     def _order(self, event: OrderAppliedEvent, outcome: Outcome) -> None:
         order = event.detail
-        for state in self.store.journey_states(order.customer_id):
+        contact, states = self.store.customer_journeys(order.customer_id)
+        credit = self._credited(contact, order.placed_at)
+        for state in states:
             for _ in range(ATTEMPTS):
                 try:
-                    self._convert(state, order.order_id, order.total, order.placed_at, outcome)
+                    credited = credit if credit is not None and credit.journey == state.journey else None
+                    self._convert(state, order.order_id, order.total, order.placed_at, outcome, credited)
                     break
                 except ConcurrentUpdate:
                     state = next(s for s in self.store.journey_states(order.customer_id) if s.journey == state.journey)
@@ -207,10 +215,48 @@ class Dispatcher:
             )
             outcome.counts["coupon_redeemed"] += 1
 
+    def _credited(self, contact: ContactState, placed_at: datetime) -> Engagement | None:
+        """The email whose human click came last within the attribution window before the order.
+
+        Read from the recent sends' engagement markers (one BatchGetItem, only for customers
+        who were emailed recently); an order with no such click is credited to no email.
+        """
+        if not contact.sends:
+            return None
+        window = timedelta(days=self.tracking.attribution_window_days)
+        found = engagement(self.store.table_name, [e.message_id for e in contact.sends])
+        clicked = [
+            e
+            for e in found.values()
+            if e.last_human_click_at is not None and placed_at - window <= e.last_human_click_at <= placed_at
+        ]
+        return max(clicked, key=lambda e: e.last_human_click_at, default=None)  # type: ignore[arg-type,return-value]
+
+    def _with_engagement(self, contact: ContactState) -> ContactState:
+        """The unopened streak, counted back from the newest recent send to the last one a human
+        opened or clicked (the markers the tracking API writes; one BatchGetItem)."""
+        if not contact.sends:
+            return contact
+        found = engagement(self.store.table_name, [e.message_id for e in contact.sends])
+        streak = 0
+        for entry in sorted(contact.sends, key=lambda e: e.at, reverse=True):
+            seen = found.get(entry.message_id)
+            if seen is not None and seen.engaged:
+                break
+            streak += 1
+        return contact.model_copy(update={"unopened_streak": streak})
+
     def _convert(
-        self, state: JourneyState, order_id: str, total: object, placed_at: datetime, outcome: Outcome
+        self,
+        state: JourneyState,
+        order_id: str,
+        total: object,
+        placed_at: datetime,
+        outcome: Outcome,
+        credit: Engagement | None = None,
     ) -> None:
-        """Count the order for the cycle it follows (once per order) and exit journeys that end on one."""
+        """Count the order for the cycle it follows (once per order) and exit journeys that end on one;
+        the email credited with it (a human click within the window) gets the order and its revenue."""
         if state.entered_at is None or placed_at < state.entered_at or order_id in state.converted_orders:
             return
         journey = self.definitions.journeys.get(state.journey)
@@ -231,8 +277,16 @@ class Dispatcher:
         if not update:
             return
         counts = {"converted_holdout" if state.holdout else "converted": 1, **({"exited_ordered": 1} if exits else {})}
+        if state.first_conversion_at is None and "converted_orders" in update:  # the lift counts customers
+            counts["customers_converted_holdout" if state.holdout else "customers_converted"] = 1
         if state.journey in self.definitions.journeys:
             items.append(self._counter(state.journey, placed_at, counts))
+            if credit is not None and credit.sent_at is not None and not state.holdout:
+                attributed = {"attributed_orders": 1, "attributed_revenue": total}
+                day = credit.sent_at.date()
+                table = self.store.table_name
+                items.append(counter_update(table, credit.journey, day, credit.step, credit.variant, attributed))  # type: ignore[arg-type]
+                counts.update(attributed_orders=1)
         self.store.transact([self.store.state_put(state.model_copy(update=update), state.version), *items])
         for what in counts:
             outcome.stored(what)
@@ -365,6 +419,7 @@ class Dispatcher:
             self._exit(state, "ordered", now)
             outcome.add("exited_ordered", name)
             return
+        contact = self._with_engagement(contact)
         reason = suppression_reason(profile, contact, journey, self.definitions)
         if reason is not None:
             if reason == Suppression.SUNSET and contact.suppressed is None:

@@ -1,4 +1,4 @@
-"""Every link of a rendered email turned into a signed tracking link, plus the open pixel.
+"""Every link of a rendered email turned into a signed tracking link, plus the open pixel and a honeypot.
 
 The email's original URLs are returned in index order: the send record stores them, and the
 click redirect sends a reader only to ``urls[index]`` of the message the signed token names.
@@ -46,6 +46,19 @@ def pixel(ring: KeyRing, base: str, message_id: str) -> str:
     )
 
 
+def honeypot(ring: KeyRing, base: str, message_id: str) -> str:
+    """A link no reader sees or can tab to; only link scanners, which fetch every href, follow it.
+
+    It comes first in the body, so a scanner walking the links in order hits it before the
+    real ones and its later clicks are recognised (see tracking/machine.py).
+    """
+    token = ring.sign(Purpose.HONEYPOT, message_id)
+    return (
+        f'<a href="{base}/c/{token}" aria-hidden="true" tabindex="-1" '
+        'style="display:none;font-size:0;line-height:0;max-height:0;overflow:hidden;mso-hide:all;"></a>'
+    )
+
+
 def add_tracking(html: str, text: str, message_id: str, ring: KeyRing, base: str) -> TrackedEmail:
     """Rewrite the links of both parts (same URL, same index) and add the open pixel."""
     links = _Links(ring, base, message_id)
@@ -63,6 +76,11 @@ def add_tracking(html: str, text: str, message_id: str, ring: KeyRing, base: str
 
     tracked_html = _ANCHOR_HREF.sub(rewrite_anchor, html)
     tracked_text = _TEXT_URL.sub(rewrite_text, text)
+    trap = honeypot(ring, base, message_id)
+    if re.search(r"<body\b[^>]*>", tracked_html, re.IGNORECASE):
+        tracked_html = re.sub(r"<body\b[^>]*>", lambda m: m[0] + trap, tracked_html, count=1, flags=re.I)
+    else:
+        tracked_html = trap + tracked_html
     open_pixel = pixel(ring, base, message_id)
     if re.search(r"</body>", tracked_html, re.IGNORECASE):
         tracked_html = re.sub(r"</body>", lambda _: open_pixel + "</body>", tracked_html, count=1, flags=re.I)

@@ -116,7 +116,8 @@ class FrequencyRules(_Strict):
     min_gap_hours: Annotated[int, Field(ge=0, le=24 * 14)] = 48
     slow_down_after_unopened: Annotated[int, Field(ge=1, le=50)] = 3
     slow_down_factor: Annotated[float, Field(ge=1, le=10)] = 2.0
-    sunset_after_unopened: Annotated[int, Field(ge=2, le=100)] = 8
+    # at most 12: the streak is read from the contact's recent sends, which keep the last 12
+    sunset_after_unopened: Annotated[int, Field(ge=2, le=12)] = 8
     quiet_hours_start: Annotated[int, Field(ge=0, le=23)] = 21
     quiet_hours_end: Annotated[int, Field(ge=0, le=23)] = 8
     default_time_zone: str = "Europe/Berlin"

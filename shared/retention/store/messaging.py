@@ -108,6 +108,29 @@ class MessagingStore:
         )
         return [JourneyState.model_validate(_data(item)) for item in response.get("Items", [])]
 
+    def customer_journeys(self, customer_id: str) -> tuple[ContactState, list[JourneyState]]:
+        """Contact state and every journey state of a customer: one Query (``CONTACT`` … ``JOURNEY#~``,
+        which also passes the customer's few coupons, skipped here)."""
+        response = dynamo.client().query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
+            ExpressionAttributeValues={
+                ":pk": {"S": customer_pk(customer_id)},
+                ":from": {"S": CONTACT_SK},
+                ":to": {"S": "JOURNEY#~"},
+            },
+            ConsistentRead=True,
+        )
+        contact = ContactState(customer_id=customer_id)
+        states = []
+        for item in response.get("Items", []):
+            sort_key = item["sk"]["S"]
+            if sort_key == CONTACT_SK:
+                contact = ContactState.model_validate(_data(item))
+            elif sort_key.startswith("JOURNEY#"):
+                states.append(JourneyState.model_validate(_data(item)))
+        return contact, states
+
     def send_record(self, message_id: str) -> SendRecord | None:
         item = (
             dynamo.client()
@@ -240,24 +263,31 @@ class MessagingStore:
             raise
         return True
 
-    def record_open(self, customer_id: str, at: datetime) -> None:
-        """A human open ends the unopened streak (and so the slow-down and the road to sunset)."""
-        dynamo.client().update_item(
-            TableName=self.table_name,
-            Key=_key(customer_pk(customer_id), CONTACT_SK),
-            UpdateExpression=(
-                "SET unopened_streak = :zero, last_opened_at = :at, customer_id = :c, #t = :contact, "
-                "version = if_not_exists(version, :zero) + :one"
-            ),
-            ExpressionAttributeNames={"#t": "type"},
-            ExpressionAttributeValues={
-                ":zero": {"N": "0"},
-                ":one": {"N": "1"},
-                ":at": {"S": at.isoformat()},
-                ":c": {"S": customer_id},
-                ":contact": {"S": "contact"},
-            },
-        )
+    def pause(self, customer_id: str, until: datetime) -> bool:
+        """Hold journey email until ``until`` (the preference page); True if the pause was extended."""
+        try:
+            dynamo.client().update_item(
+                TableName=self.table_name,
+                Key=_key(customer_pk(customer_id), CONTACT_SK),
+                UpdateExpression=(
+                    "SET paused_until = :u, customer_id = :c, #t = :contact, "
+                    "version = if_not_exists(version, :zero) + :one"
+                ),
+                ConditionExpression="attribute_not_exists(paused_until) OR paused_until < :u",
+                ExpressionAttributeNames={"#t": "type"},
+                ExpressionAttributeValues={
+                    ":u": {"S": until.isoformat()},
+                    ":c": {"S": customer_id},
+                    ":contact": {"S": "contact"},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def redeem_coupon(self, customer_id: str, code: str, order_id: str, at: datetime) -> bool:
         """Mark an issued coupon redeemed by ``order_id``; False if it is not ours or already redeemed."""

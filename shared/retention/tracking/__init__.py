@@ -1,0 +1,1 @@
+"""Tracking: opens, clicks, unsubscribes and SES events recorded on send records and counters."""
