@@ -83,7 +83,9 @@ def open_pixel(token: str) -> Response:
     status = 200
     try:
         recorded = tracker().open(token, _visit())
-        metrics.add_metric(name="OpensHuman" if recorded.machine is None else "OpensMachine", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="OpensHuman" if recorded.machine is None else "OpensMachine", unit=MetricUnit.Count, value=1
+        )
     except BadLink as error:
         logger.info("open pixel refused", status=error.status, reason=error.reason)
         status = error.status
@@ -96,7 +98,9 @@ def click(token: str) -> Response:
         recorded = tracker().click(token, _visit())
     except BadLink as error:
         return _refused(error)
-    metrics.add_metric(name="ClicksHuman" if recorded.machine is None else "ClicksMachine", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="ClicksHuman" if recorded.machine is None else "ClicksMachine", unit=MetricUnit.Count, value=1
+    )
     if recorded.location is None:  # the honeypot: a scanner; nothing to redirect to
         return _html(404, "invalid")
     return Response(status_code=302, headers={**NO_CACHE, "Location": recorded.location}, body="")

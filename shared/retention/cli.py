@@ -256,7 +256,93 @@ def build_parser() -> argparse.ArgumentParser:
         "lint", help="validate journeys.yaml against emails.yaml and segments.yaml"
     )
     journeys_lint.set_defaults(run=_journeys_lint)
+
+    report = commands.add_parser("report", help="email rates, A/B tests, lift and retention rate (CUSTOMERS_TABLE)")
+    report.add_argument("--journey", help="one journey only")
+    report.add_argument("--since", help="first send day, YYYY-MM-DD (default: 90 days before --until)")
+    report.add_argument("--until", help="last send day, YYYY-MM-DD (default: today)")
+    report.add_argument("--format", choices=("table", "json", "html"), default="table")
+    report.add_argument("--output", "-o", help="write to this file instead of stdout")
+    report.add_argument("--active-days", type=int, default=365, help="a customer = ordered within this many days")
+    report.add_argument("--no-retention", action="store_true", help="skip the retention rate (it scans orders)")
+    report.set_defaults(run=_report)
+
+    tracking = commands.add_parser("tracking", help="marketer tools for templates/tracking.yaml")
+    tracking_commands = tracking.add_subparsers(dest="tracking_command", required=True)
+    tracking_lint = tracking_commands.add_parser("lint", help="validate tracking.yaml")
+    tracking_lint.set_defaults(run=_tracking_lint)
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    """The email and retention report against CUSTOMERS_TABLE (a deployed stack's table)."""
+    from datetime import UTC, datetime, timedelta
+
+    from retention.journeys import load_journeys
+    from retention.reporting.report import build_report
+    from retention.settings import settings
+    from retention.tracking.machine import tracking_rules
+
+    names = list(load_journeys().journeys)
+    if args.journey:
+        if args.journey not in names:
+            print(f"no journey {args.journey!r} in journeys.yaml (known: {', '.join(names)})", file=sys.stderr)
+            return 2
+        names = [args.journey]
+    until = _as_of(args.until).date() if args.until else datetime.now(UTC).date()
+    since = _as_of(args.since).date() if args.since else until - timedelta(days=90)
+    if since > until:
+        print("--since is after --until", file=sys.stderr)
+        return 2
+    report = build_report(
+        settings().customers_table,
+        names,
+        since,
+        until,
+        tracking_rules().health,
+        with_retention=not args.no_retention,
+        active_days=args.active_days,
+    )
+    text = render_report(report, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"report written to {args.output}")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def render_report(report: object, fmt: str) -> str:
+    import json
+
+    from retention.reporting.report import format_table
+
+    if fmt == "json":
+        return json.dumps(report.as_dict(), indent=2, default=str)  # type: ignore[attr-defined]
+    if fmt == "html":
+        from retention.reporting.html import format_html
+
+        return format_html(report)  # type: ignore[arg-type]
+    return format_table(report)  # type: ignore[arg-type]
+
+
+def _tracking_lint(args: argparse.Namespace) -> int:
+    from retention.mail.catalog import CatalogError, load_yaml
+    from retention.models.tracking import TrackingRules
+    from retention.paths import templates_dir
+
+    try:
+        rules = load_yaml(templates_dir() / "tracking.yaml", TrackingRules)
+    except CatalogError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(
+        f"tracking: no problems (attribution {rules.attribution_window_days} days, "
+        f"{len(rules.machine_opens.user_agents) + len(rules.machine_opens.exact_user_agents)} proxy user agents, "
+        f"{len(rules.machine_clicks.user_agents)} scanner user agents)"
+    )
+    return 0
 
 
 def _send_test(args: argparse.Namespace) -> int:

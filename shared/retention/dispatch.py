@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from retention import journeys as rules_of
 from retention.frequency import earliest_send, is_sunset, outside_quiet_hours
-from retention.mail.catalog import Catalog
+from retention.mail.catalog import Catalog, TemplateKind
 from retention.mail.compose import compose, deliverable_address
 from retention.mail.context import CouponOffer
 from retention.mail.render import Renderer
@@ -285,7 +285,8 @@ class Dispatcher:
                 attributed = {"attributed_orders": 1, "attributed_revenue": total}
                 day = credit.sent_at.date()
                 table = self.store.table_name
-                items.append(counter_update(table, credit.journey, day, credit.step, credit.variant, attributed))  # type: ignore[arg-type]
+                update_item = counter_update(table, credit.journey, day, credit.step, credit.variant, attributed)  # type: ignore[arg-type]
+                items.append({"Update": update_item})
                 counts.update(attributed_orders=1)
         self.store.transact([self.store.state_put(state.model_copy(update=update), state.version), *items])
         for what in counts:
@@ -536,7 +537,8 @@ class Dispatcher:
         stored with its reminder. A record found already sent (a retry) is not counted twice."""
         done = [self.store.send_done(record)]
         if fresh:
-            done.append(self._counter(state.journey, now, {"sent": 1}, step.id, record.variant))
+            counts = {"sent": 1, **({"sent_promotion": 1} if record.kind is TemplateKind.PROMOTION else {})}
+            done.append(self._counter(state.journey, now, counts, step.id, record.variant))
         try:
             self._advance(journey, state, now, done)
         except ConcurrentUpdate:

@@ -29,7 +29,10 @@ def test_links_are_rewritten_and_map_back_by_index() -> None:
         "https://shop.example.com/b",
         "https://shop.example.com/c",
     )
-    hrefs = re.findall(r'href="([^"]+)"', tracked.html)
+    all_hrefs = re.findall(r'href="([^"]+)"', tracked.html)
+    assert "/c/h." in all_hrefs[0]  # the honeypot comes first, hidden from readers
+    assert re.search(r'<a href="[^"]+/c/h\.[^"]+" aria-hidden="true" tabindex="-1" style="display:none', tracked.html)
+    hrefs = all_hrefs[1:]
     assert hrefs[3] == f"{BASE}/u/already-signed"
     tokens = [href.rsplit("/", 1)[1] for href in hrefs[:3]]
     indexes = [PREVIEW_RING.verify(token).index for token in tokens]

@@ -129,8 +129,8 @@ class EmbeddedAws:
         self._create_tables(resolver)
         self._create_queues(resolver)
         self._create_buses(resolver)
+        self._create_email(resolver)  # before the rules: the SES events rule names the configuration set
         self._create_rules(resolver)
-        self._create_email(resolver)
         environment: dict[str, str] = {}
         for logical_id in cfn.function_code_dirs(self.template):
             environment.update(cfn.function_environment(self.template, logical_id, resolver))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from retention.store import dynamo
@@ -71,5 +72,7 @@ class CounterStore:
                     day, step, variant = item["sk"]["S"].split("#", 2)
                     for name, value in item.items():
                         if name not in ("pk", "sk") and "N" in value:
-                            totals[(day, step, variant)][name] += int(value["N"])
+                            number = Decimal(value["N"])  # revenue has cents; counts are whole
+                            whole = number == number.to_integral()
+                            totals[(day, step, variant)][name] += int(number) if whole else number
         return dict(totals)

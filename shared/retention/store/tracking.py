@@ -4,7 +4,7 @@ Every tracking request reads the send record once (``GetItem MSG#<id>``: which j
 variant and URLs, when it was sent) and then writes twice:
 
 1. ``UpdateItem`` on the send record: totals ``ADD``-ed, first-open / first-click markers set
-   with ``if_not_exists`` and ``ReturnValues=UPDATED_OLD``. A marker that came back already set
+   with ``if_not_exists`` and ``ReturnValues=ALL_OLD``. A marker that came back already set
    means "not the first": unique counts stay exact however often a request is repeated.
 2. ``UpdateItem`` ``ADD`` on one write-sharded counter item (journey × send day × step ×
    variant), so a campaign's thousands of opens a second spread over ``SHARDS`` partitions.
@@ -142,7 +142,7 @@ class TrackingStore:
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",  # the item before: a marker already there means "not the first"
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -1,0 +1,164 @@
+"""The HTML report: the same figures as the table, with charts (matplotlib, inline SVG).
+
+matplotlib is a CLI dependency (requirements-dev.txt), never in the Lambda layer, and is
+imported only here. The page is rendered in Jinja2's sandbox with autoescaping; the charts
+are SVG that matplotlib wrote from numbers and journey names (which the journey schema limits
+to letters, digits, - and _).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+from datetime import date
+
+from jinja2 import select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from retention.reporting.rates import Rates
+from retention.reporting.report import Report
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Retention report {{ r.since }} – {{ r.until }}</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:70rem;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .5rem;text-align:right;border-bottom:1px solid #e3e3e3}
+th:first-child,td:first-child{text-align:left}th{background:#f4f1ec}
+.warn{background:#fff4e5;border-left:4px solid #e67e22;padding:.6rem .9rem;margin:.4rem 0}
+.ok{background:#eef8ee;border-left:4px solid #3c9a3c;padding:.6rem .9rem}
+.note{color:#666;font-size:.85rem}.chart svg{max-width:100%;height:auto}
+</style></head><body>
+<h1>Retention report</h1>
+<p class="note">{{ r.since }} → {{ r.until }}, by send day. Human rates leave out machine opens (privacy proxies,
+prefetchers) and link-scanner clicks: {{ "{:,}".format(r.overall["opens_machine"]) }} machine opens and
+{{ "{:,}".format(r.overall["clicks_machine"]) }} scanner clicks were stored but not counted as people.</p>
+<h2>Pushing too hard?</h2>
+{% for name, w in warnings %}<div class="warn"><strong>{{ name }}</strong>: {{ w }}</div>
+{% else %}<div class="ok">Every journey is above its floors.</div>{% endfor %}
+<h2>Emails per journey</h2>
+<table id="journeys"><tr><th>journey</th><th>sent</th><th>delivered</th><th>human opens</th><th>all opens</th>
+<th>human clicks</th><th>click-to-open</th><th>unsubscribes</th><th>complaints</th><th>promotion share</th>
+<th>attributed orders</th><th>attributed revenue</th></tr>
+{% for name, x in rows %}<tr><td>{{ name }}</td><td>{{ "{:,}".format(x["sent"]) }}</td><td>{{ pct(x.delivery_rate) }}</td>
+<td>{{ pct(x.open_rate_human) }}</td><td>{{ pct(x.open_rate_all) }}</td><td>{{ pct(x.click_rate) }}</td>
+<td>{{ pct(x.click_to_open) }}</td><td>{{ pct(x.unsubscribe_rate, 2) }}</td><td>{{ pct(x.complaint_rate, 2) }}</td>
+<td>{{ pct(x.promotion_share, 0) }}</td><td>{{ x["attributed_orders"] }}</td><td>{{ "{:,.2f}".format(x.attributed_revenue) }}</td></tr>
+{% endfor %}</table>
+<h2>Rates over time</h2><div class="chart">{{ over_time }}</div>
+<h2>Lift over the hold-out group</h2>
+<table id="lift"><tr><th>journey</th><th>treated: ordered after entering</th><th>hold-out</th><th>difference</th>
+<th>95 % interval</th><th>retention rate treated</th><th>retention rate hold-out</th></tr>
+{% for j in r.journeys %}<tr><td>{{ j.name }}</td><td>{{ pct(j.lift.treated_rate) }} of {{ j.lift.treated }}</td>
+<td>{{ pct(j.lift.holdout_rate) }} of {{ j.lift.holdout }}</td><td>{{ pp(j.lift.difference) }}</td>
+<td>{% if j.lift.interval %}{{ pp(j.lift.interval[0]) }} … {{ pp(j.lift.interval[1]) }}{% else %}—{% endif %}</td>
+<td>{{ rate(j.retention_treated) }}</td><td>{{ rate(j.retention_holdout) }}</td></tr>
+{% endfor %}</table>
+{% if r.retention %}<p>Shop retention rate (A − B) / C = ({{ r.retention.at_end }} − {{ r.retention.new }}) / {{ r.retention.at_start }}
+= <strong>{{ rate(r.retention) }}</strong> (a customer = ordered within {{ r.active_days }} days).</p>{% endif %}
+<h2>Per step</h2><div class="chart">{{ per_step }}</div>
+{% if tests %}<h2>A/B variants</h2>
+<table id="ab"><tr><th>journey.step</th><th>variants (human click rate)</th><th>p-value</th><th>verdict</th></tr>
+{% for name, t in tests %}<tr><td>{{ name }}.{{ t.step }}</td>
+<td>{% for v, x in t.variants.items() %}{{ v }}: {{ pct(x.click_rate) }} of {{ x.base }}{% if not loop.last %}; {% endif %}{% endfor %}</td>
+<td>{% if t.test %}{{ "%.3f"|format(t.test.p_value) }}{% else %}—{% endif %}</td>
+<td>{% if t.test and t.test.significant %}{{ t.leader }} wins{% else %}no significant difference yet{% endif %}</td></tr>
+{% endfor %}</table>{% endif %}
+</body></html>"""
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def _pp(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:+.1f} pp"
+
+
+def _rate(figures: object) -> str:
+    rate = getattr(figures, "rate", None)
+    return "—" if rate is None else f"{rate:.1f} %"
+
+
+def _svg(figure: object) -> Markup:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")  # type: ignore[attr-defined]
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)  # type: ignore[arg-type]
+    text = buffer.getvalue()
+    return Markup(text[text.index("<svg") :])  # noqa: S704 - SVG written by matplotlib, not by users
+
+
+def _weekly(report: Report) -> tuple[list[date], list[Rates]]:
+    weeks: dict[date, Counter[str]] = defaultdict(Counter)
+    for journey in report.journeys:
+        for day, rates in journey.days.items():
+            d = date.fromisoformat(day)
+            weeks[date.fromisocalendar(*d.isocalendar()[:2], 1)].update(rates.counts)
+    ordered = sorted(weeks)
+    return ordered, [Rates(weeks[w]) for w in ordered]
+
+
+def _over_time(report: Report) -> Markup:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weeks, rates = _weekly(report)
+    figure, axis = plt.subplots(figsize=(10, 3.6))
+    series = (
+        ("human open rate", [r.open_rate_human for r in rates], "#7a4b2a"),
+        ("all opens (with machines)", [r.open_rate_all for r in rates], "#c9a27e"),
+        ("human click rate", [r.click_rate for r in rates], "#2a6f7a"),
+    )
+    for label, values, colour in series:
+        axis.plot(weeks, [(v or 0) * 100 for v in values], label=label, color=colour, linewidth=1.8)
+    axis.set_ylabel("% of delivered emails (weekly)")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper right", frameon=False)
+    figure.autofmt_xdate()
+    return _svg(figure)
+
+
+def _per_step(report: Report) -> Markup:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, opens, clicks = [], [], []
+    for journey in report.journeys:
+        for step, rates in journey.steps.items():
+            labels.append(f"{journey.name}.{step}")
+            opens.append((rates.open_rate_human or 0) * 100)
+            clicks.append((rates.click_rate or 0) * 100)
+    figure, axis = plt.subplots(figsize=(10, max(2.5, 0.32 * len(labels) + 1)))
+    positions = list(range(len(labels)))
+    axis.barh([p + 0.2 for p in positions], opens, height=0.4, label="human open rate", color="#7a4b2a")
+    axis.barh([p - 0.2 for p in positions], clicks, height=0.4, label="human click rate", color="#2a6f7a")
+    axis.set_yticks(positions, labels)
+    axis.invert_yaxis()
+    axis.set_xlabel("% of delivered emails")
+    axis.grid(axis="x", alpha=0.3)
+    axis.legend(loc="lower right", frameon=False)
+    return _svg(figure)
+
+
+def format_html(report: Report) -> str:
+    environment = SandboxedEnvironment(autoescape=select_autoescape(default=True, default_for_string=True))
+    template = environment.from_string(PAGE)
+    rows = [(j.name, j.totals) for j in report.journeys] + [("all", report.overall)]
+    return template.render(
+        r=report,
+        rows=rows,
+        warnings=[(j.name, w) for j in report.journeys for w in j.warnings],
+        tests=[(j.name, t) for j in report.journeys for t in j.variants],
+        over_time=_over_time(report),
+        per_step=_per_step(report),
+        pct=_pct,
+        pp=_pp,
+        rate=_rate,
+    )

@@ -1,0 +1,279 @@
+"""The report a marketer reads: per journey, what the emails did and whether the journey works.
+
+Built from the write-sharded counters (one Query per shard per journey) and, for the retention
+rate, one Scan of orders and journey states (see reporting/retention.py). Rendered as a text
+table, JSON, or HTML with charts (reporting/html.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from retention.models.tracking import HealthRules
+from retention.reporting.rates import Rates, pushing_too_hard
+from retention.reporting.retention import Participants, RetentionFigures, figures, scan_orders_and_journeys
+from retention.reporting.stats import ProportionTest, difference_interval, two_proportion_test
+from retention.store.counters import JOURNEY_LEVEL, CounterStore
+
+CountsByKey = dict[tuple[str, str, str], Counter[str]]
+
+
+@dataclass(frozen=True)
+class Lift:
+    """Customers who ordered after entering, treated against hold-out (once per journey entry)."""
+
+    treated: int
+    treated_converted: int
+    holdout: int
+    holdout_converted: int
+
+    @property
+    def treated_rate(self) -> float | None:
+        return self.treated_converted / self.treated if self.treated else None
+
+    @property
+    def holdout_rate(self) -> float | None:
+        return self.holdout_converted / self.holdout if self.holdout else None
+
+    @property
+    def difference(self) -> float | None:
+        if self.treated_rate is None or self.holdout_rate is None:
+            return None
+        return self.treated_rate - self.holdout_rate
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return difference_interval(self.treated_converted, self.treated, self.holdout_converted, self.holdout)
+
+    @property
+    def relative(self) -> float | None:
+        if self.difference is None or not self.holdout_rate:
+            return None
+        return self.difference / self.holdout_rate
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "treated": self.treated,
+            "treated_converted": self.treated_converted,
+            "holdout": self.holdout,
+            "holdout_converted": self.holdout_converted,
+            "treated_rate": self.treated_rate,
+            "holdout_rate": self.holdout_rate,
+            "difference": self.difference,
+            "difference_95ci": list(self.interval) if self.interval else None,
+            "relative_lift": self.relative,
+        }
+
+
+@dataclass(frozen=True)
+class VariantTest:
+    step: str
+    variants: dict[str, Rates]
+    metric: str
+    test: ProportionTest | None
+    leader: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "metric": self.metric,
+            "variants": {name: rates.as_dict() for name, rates in self.variants.items()},
+            "leader": self.leader,
+            "z": self.test.z if self.test else None,
+            "p_value": self.test.p_value if self.test else None,
+            "significant": self.test.significant if self.test else False,
+        }
+
+
+@dataclass
+class JourneyReport:
+    name: str
+    totals: Rates
+    steps: dict[str, Rates]
+    days: dict[str, Rates]
+    variants: list[VariantTest]
+    lift: Lift
+    retention_treated: RetentionFigures | None = None
+    retention_holdout: RetentionFigures | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "journey": self.name,
+            "totals": self.totals.as_dict(),
+            "steps": {step: rates.as_dict() for step, rates in self.steps.items()},
+            "ab_tests": [test.as_dict() for test in self.variants],
+            "lift": self.lift.as_dict(),
+            "retention_rate": {
+                "treated": self.retention_treated.as_dict() if self.retention_treated else None,
+                "holdout": self.retention_holdout.as_dict() if self.retention_holdout else None,
+            },
+            "warnings": self.warnings,
+            "days": {day: rates.as_dict()["rates"] | {"sent": rates["sent"]} for day, rates in self.days.items()},
+        }
+
+
+@dataclass
+class Report:
+    since: date
+    until: date
+    journeys: list[JourneyReport]
+    overall: Rates
+    retention: RetentionFigures | None = None
+    active_days: int = 365
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "overall": self.overall.as_dict(),
+            "shop_retention_rate": self.retention.as_dict() if self.retention else None,
+            "active_days": self.active_days,
+            "journeys": [j.as_dict() for j in self.journeys],
+        }
+
+
+def journey_report(name: str, counts: CountsByKey, health: HealthRules) -> JourneyReport:
+    totals: Counter[str] = Counter()
+    journey_level: Counter[str] = Counter()
+    steps: dict[str, Counter[str]] = defaultdict(Counter)
+    days: dict[str, Counter[str]] = defaultdict(Counter)
+    by_variant: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for (day, step, variant), values in sorted(counts.items()):
+        if step == JOURNEY_LEVEL:
+            journey_level.update(values)
+            continue
+        totals.update(values)
+        steps[step].update(values)
+        days[day].update(values)
+        by_variant[step][variant].update(values)
+    variants = [_variant_test(step, found) for step, found in by_variant.items() if len(found) > 1]
+    lift = Lift(
+        treated=journey_level["entered"],
+        treated_converted=journey_level["customers_converted"],
+        holdout=journey_level["holdout"],
+        holdout_converted=journey_level["customers_converted_holdout"],
+    )
+    rates = Rates(totals)
+    return JourneyReport(
+        name=name,
+        totals=rates,
+        steps={step: Rates(c) for step, c in steps.items()},
+        days={day: Rates(c) for day, c in sorted(days.items())},
+        variants=variants,
+        lift=lift,
+        warnings=pushing_too_hard(rates, health),
+    )
+
+
+def _variant_test(step: str, found: dict[str, Counter[str]]) -> VariantTest:
+    """Human click rate per delivered email, the two busiest variants against each other."""
+    rates = {variant: Rates(c) for variant, c in sorted(found.items())}
+    busiest = sorted(rates, key=lambda v: -rates[v].base)[:2]
+    a, b = (rates[v] for v in busiest)
+    test = two_proportion_test(a["unique_clicks_human"], a.base, b["unique_clicks_human"], b.base)
+    leader = max(rates, key=lambda v: rates[v].click_rate or 0.0)
+    return VariantTest(step, rates, "human click rate", test, leader)
+
+
+def build_report(
+    table_name: str,
+    journeys: list[str],
+    since: date,
+    until: date,
+    health: HealthRules,
+    with_retention: bool = True,
+    active_days: int = 365,
+) -> Report:
+    store = CounterStore(table_name)
+    reports = [journey_report(name, store.read(name, since, until), health) for name in journeys]
+    overall: Counter[str] = Counter()
+    for report in reports:
+        overall.update(report.totals.counts)
+    shop = None
+    if with_retention:
+        start = datetime.combine(since, time.min, tzinfo=UTC)
+        end = datetime.combine(until, time.max, tzinfo=UTC)
+        orders, participants = scan_orders_and_journeys(table_name)
+        shop = figures(orders.keys(), orders, start, end, active_days)
+        for report in reports:
+            group = participants.get(report.name, Participants())
+            report.retention_treated = figures(group.treated, orders, start, end, active_days)
+            report.retention_holdout = figures(group.holdout, orders, start, end, active_days)
+    return Report(since, until, reports, Rates(overall), shop, active_days)
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def _pp(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:+.1f} pp"
+
+
+def format_table(report: Report) -> str:
+    lines = [f"Email report {report.since} → {report.until} (by send day; human = machines excluded)", ""]
+    header = (
+        f"  {'journey':<16}{'sent':>7}{'deliv.':>8}{'open hum.':>10}{'open all':>9}{'click':>8}{'CTOR':>8}"
+        f"{'unsub':>8}{'compl.':>8}{'promo':>7}{'orders':>7}{'revenue':>11}"
+    )
+    lines.append(header)
+    for journey in [*report.journeys, None]:
+        rates = journey.totals if journey else report.overall
+        name = journey.name if journey else "all"
+        lines.append(
+            f"  {name:<16}{rates['sent']:>7,}{_pct(rates.delivery_rate):>8}{_pct(rates.open_rate_human):>10}"
+            f"{_pct(rates.open_rate_all):>9}{_pct(rates.click_rate):>8}{_pct(rates.click_to_open):>8}"
+            f"{_pct(rates.unsubscribe_rate, 2):>8}{_pct(rates.complaint_rate, 2):>8}{_pct(rates.promotion_share, 0):>7}"
+            f"{rates['attributed_orders']:>7,}{rates.attributed_revenue:>11,.2f}"
+        )
+    machine = report.overall
+    lines += [
+        "",
+        f"  machine opens {machine['opens_machine']:,} (privacy proxies, prefetch) and scanner clicks "
+        f"{machine['clicks_machine']:,} are stored but left out of the human rates",
+        "",
+        "Lift over the hold-out (customers who ordered after entering; 95 % interval of the difference)",
+        f"  {'journey':<16}{'treated':>14}{'hold-out':>14}{'lift':>10}{'95 % interval':>22}{'retention T/H':>18}",
+    ]
+    for journey in report.journeys:
+        lift = journey.lift
+        interval = lift.interval
+        shown = "—" if interval is None else f"{interval[0] * 100:+.1f} … {interval[1] * 100:+.1f} pp"
+        retention = "—"
+        if journey.retention_treated is not None and journey.retention_holdout is not None:
+            treated, held = journey.retention_treated.rate, journey.retention_holdout.rate
+            retention = f"{_num(treated)} / {_num(held)}"
+        lines.append(
+            f"  {journey.name:<16}{_pct(lift.treated_rate) + f' of {lift.treated}':>14}"
+            f"{_pct(lift.holdout_rate) + f' of {lift.holdout}':>14}{_pp(lift.difference):>10}{shown:>22}{retention:>18}"
+        )
+    tests = [(j.name, t) for j in report.journeys for t in j.variants]
+    if tests:
+        lines += ["", "A/B variants (human click rate per delivered email; two-proportion z-test)"]
+        for name, test in tests:
+            shown = ", ".join(f"{v} {_pct(r.click_rate)} of {r.base:,}" for v, r in test.variants.items())
+            verdict = (
+                "no test (too few)"
+                if test.test is None
+                else f"p = {test.test.p_value:.3f}{' significant' if test.test.significant else ' not significant'}"
+            )
+            lines.append(f"  {name}.{test.step}: {shown}; {verdict}")
+    if report.retention is not None:
+        r = report.retention
+        lines += [
+            "",
+            f"Shop retention rate (A − B) / C = ({r.at_end:,} − {r.new:,}) / {r.at_start:,} = {_num(r.rate)} "
+            f"(a customer = ordered within {report.active_days} days)",
+        ]
+    warned = [(j.name, w) for j in report.journeys for w in j.warnings]
+    lines += ["", "Pushing too hard?"]
+    lines += [f"  WARNING {name}: {w}" for name, w in warned] or ["  no journey below its floors"]
+    return "\n".join(lines)
+
+
+def _num(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1f} %"
