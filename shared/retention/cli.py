@@ -8,10 +8,29 @@ from collections.abc import Sequence
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from retention.demo import format_result, run_demo
+    from pathlib import Path
 
-    result = run_demo(customers=args.customers, seed=args.seed)
-    print(format_result(result))
+    from retention.demo import REPORT, DemoResult, format_result, run_demo
+
+    def hold(result: DemoResult) -> None:
+        print(format_result(result), flush=True)
+        if not args.serve:
+            return
+        print(f"\nTracking API on {result.tracking_url}: the links in outbox/*.html work now. Ctrl-C to stop.")
+        import threading
+
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped")
+
+    run_demo(
+        customers=args.customers,
+        seed=args.seed,
+        report_path=Path(args.report) if args.report else REPORT,
+        port=args.port,
+        hold=hold,
+    )
     return 0
 
 
@@ -190,8 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="replay a year of shop events on an embedded AWS and print the summary")
-    demo.add_argument("--customers", type=int, default=500, help="customers in the generated history (default 500)")
+    demo.add_argument("--customers", type=int, default=100, help="customers in the generated history (default 100)")
     demo.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same numbers")
+    demo.add_argument("--report", help="where to write the HTML report (default reports/demo-report.html)")
+    demo.add_argument("--serve", action="store_true", help="keep the tracking API up afterwards (links work)")
+    demo.add_argument("--port", type=int, default=0, help="port of the local tracking API (default: a free one)")
     demo.set_defaults(run=_demo)
 
     rep = commands.add_parser("replay", help="replay an order log through the real handlers on an embedded AWS")

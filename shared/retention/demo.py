@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from retention.journeys import load_journeys
 from retention.local.embedded import EmbeddedAws
-from retention.local.engagement import Readers
+from retention.local.engagement import Audience
 from retention.local.history import HISTORY_END, HISTORY_START, generate_history
+from retention.local.http_api import LocalHttpApi
 from retention.local.outbox import OutboxMail, sent_count, sent_mail, write_outbox
 from retention.local.replay import ReplayStats, queue_depth, replay
+from retention.local.runtime import load_function
 from retention.local.simulation import DAY_STEPPED_TIMERS, ScheduledJobs
 from retention.mail.catalog import TemplateKind, catalog
+from retention.reporting.report import Report, build_report, format_table
 from retention.settings import settings
 from retention.store.counters import CounterStore
 from retention.store.customers import CustomerStore
-from retention.store.messaging import MessagingStore
 from retention.summary import ProfileSummary, summarise
+from retention.tracking.machine import tracking_rules
 
 OUTBOX = Path("outbox")
+REPORT = Path("reports/demo-report.html")
 JOURNEY_COLUMNS = (
     ("entered", "entered"),
     ("holdout", "hold-out"),
@@ -51,7 +56,12 @@ class DemoResult:
     suppressed: Counter[str] = field(default_factory=Counter)
     outbox: Path | None = None
     journey_dead_letters: int = 0
+    ses_dead_letters: int = 0
     mails: list[OutboxMail] = field(default_factory=list)
+    audience: dict[str, int] = field(default_factory=dict)
+    report: Report | None = None
+    report_path: Path | None = None
+    tracking_url: str = ""
 
 
 def run_demo(
@@ -61,28 +71,79 @@ def run_demo(
     redeliver_share: float = 0.03,
     outbox: Path | None = OUTBOX,
     days: int | None = None,
+    report_path: Path | None = None,
+    port: int = 0,
+    hold: Callable[[DemoResult], None] | None = None,
 ) -> DemoResult:
-    """``days`` cuts the history after that many days (tests that need a run, not a year)."""
+    """``days`` cuts the history after that many days (tests that need a run, not a year);
+    ``hold`` is called with the result while the embedded AWS and the tracking API still run
+    (``retention demo --serve`` keeps them up so the outbox's links work in a browser)."""
     started = time.perf_counter()
     events = generate_history(customers=customers, seed=seed, malformed=malformed)
     if days is not None:
         events = [e for e in events if e.time < HISTORY_START + _days(days)]
-    with EmbeddedAws(env=DAY_STEPPED_TIMERS) as aws:
-        first_mail = sent_count()
-        table = settings().customers_table
-        readers = Readers(MessagingStore(table), seed=seed)
-        jobs = ScheduledJobs(aws=aws, after_drain=readers.read_new_mail)
-        stats = replay(
-            aws, events, redeliver_share=redeliver_share, seed=seed, on_day_end=jobs, on_day_start=jobs.day_start
-        )
-        profiles = list(CustomerStore(table).scan_profiles())
-        counters = CounterStore(table)
-        journeys = {
-            name: sum(counters.read(name, HISTORY_START.date(), HISTORY_END.date() + _days(60)).values(), Counter())
-            for name in load_journeys().journeys
-        }
-        mails = list(sent_mail(first_mail))
-        journey_dead_letters = queue_depth(aws, "JourneyDeadLetterQueue")
+    api = LocalHttpApi(load_function("tracking").handler, port=port).start()
+    try:
+        with EmbeddedAws(env=DAY_STEPPED_TIMERS, parameters={"TrackingBaseUrl": api.url}) as aws:
+            first_mail = sent_count()
+            table = settings().customers_table
+            audience = Audience(aws, api.url, table, seed=seed)
+            jobs = ScheduledJobs(aws=aws, after_drain=audience.react)
+            stats = replay(
+                aws,
+                events,
+                redeliver_share=redeliver_share,
+                seed=seed,
+                on_day_end=jobs,
+                on_day_start=jobs.day_start,
+                extra_events=audience.orders_due,
+            )
+            profiles = list(CustomerStore(table).scan_profiles())
+            counters = CounterStore(table)
+            names = list(load_journeys().journeys)
+            until = HISTORY_END.date() + _days(60)
+            journeys = {
+                name: sum(counters.read(name, HISTORY_START.date(), until).values(), Counter()) for name in names
+            }
+            report = build_report(
+                table,
+                names,
+                HISTORY_START.date(),
+                until,
+                tracking_rules().health,
+                retention_since=HISTORY_START.date() + _days(182),  # the second half: customers to keep
+            )
+            mails = list(sent_mail(first_mail))
+            result = _result(stats, jobs, profiles, journeys, mails, outbox, started)
+            result.journey_dead_letters = queue_depth(aws, "JourneyDeadLetterQueue")
+            result.ses_dead_letters = queue_depth(aws, "SesEventsDeadLetterQueue")
+            result.audience = dict(audience.did)
+            result.opened = audience.did.get("human_opens", 0)
+            result.report = report
+            result.tracking_url = api.url
+            if report_path is not None:
+                from retention.reporting.html import format_html
+
+                report_path.parent.mkdir(parents=True, exist_ok=True)
+                report_path.write_text(format_html(report), encoding="utf-8")
+                result.report_path = report_path
+            result.seconds = time.perf_counter() - started
+            if hold is not None:
+                hold(result)
+    finally:
+        api.stop()
+    return result
+
+
+def _result(
+    stats: ReplayStats,
+    jobs: ScheduledJobs,
+    profiles: list,
+    journeys: dict[str, Counter[str]],
+    mails: list[OutboxMail],
+    outbox: Path | None,
+    started: float,
+) -> DemoResult:
     kinds = catalog().templates
     promotion = sum(1 for m in mails if m.template in kinds and kinds[m.template].kind is TemplateKind.PROMOTION)
     suppressed: Counter[str] = Counter()
@@ -92,23 +153,18 @@ def run_demo(
                 suppressed[key.removeprefix("suppressed_")] += value
     if outbox is not None:
         write_outbox(outbox, mails)
-    summary = summarise(profiles)
-    segments = Counter(p.segment.lifecycle for p in profiles if p.segment)
-    types = Counter(p.segment.customer_type for p in profiles if p.segment)
     return DemoResult(
         replay=stats,
-        summary=summary,
+        summary=summarise(profiles),
         jobs=jobs,
-        segments=dict(segments),
-        customer_types=dict(types),
+        segments=dict(Counter(p.segment.lifecycle for p in profiles if p.segment)),
+        customer_types=dict(Counter(p.segment.customer_type for p in profiles if p.segment)),
         seconds=time.perf_counter() - started,
         journeys=journeys,
         emails=len(mails),
         promotion_emails=promotion,
-        opened=readers.opened,
         suppressed=suppressed,
         outbox=outbox,
-        journey_dead_letters=journey_dead_letters,
         mails=mails,
     )
 
@@ -160,6 +216,10 @@ def format_result(result: DemoResult) -> str:
         f"  {name:<18} {count:>6,}" for name, count in sorted(result.customer_types.items(), key=lambda kv: -kv[1])
     ]
     lines += ["", *journey_table(result)]
+    if result.report is not None:
+        lines += ["", format_table(result.report)]
+    if result.report_path is not None:
+        lines.append(f"\nHTML report            {result.report_path} (charts; open it in a browser)")
     lines.append(f"\n(finished in {result.seconds:.1f} s)")
     return "\n".join(lines)
 
@@ -176,13 +236,27 @@ def journey_table(result: DemoResult) -> list[str]:
     reasons = ", ".join(f"{k} {v:,}" for k, v in result.suppressed.most_common()) or "none"
     lines += [
         "",
-        f"emails sent            {result.emails:,} ({result.promotion_emails:,} promotional = {share:.1f} %, "
-        f"simulated readers opened {result.opened:,})",
+        f"emails sent            {result.emails:,} ({result.promotion_emails:,} promotional = {share:.1f} %)",
+        f"simulated audience     {_audience(result.audience)}",
         f"suppressed at send     {reasons}",
-        f"journey dead letters   {result.journey_dead_letters}",
+        f"dead letters           journey {result.journey_dead_letters}, SES events {result.ses_dead_letters}",
     ]
     if result.outbox is not None:
         lines.append(
             f"outbox                 {result.outbox}/ ({result.emails:,} .eml + .html, open the .html in a browser)"
         )
     return lines
+
+
+def _audience(did: dict[str, int]) -> str:
+    shown = (
+        ("human_opens", "human opens"),
+        ("proxy_opens", "privacy-proxy opens"),
+        ("scanner_visits", "link-scanner visits"),
+        ("human_clicks", "human clicks"),
+        ("orders_after_click", "orders after a click"),
+        ("unsubscribes", "unsubscribes"),
+        ("pauses", "pauses"),
+        ("hard_bounces", "hard bounces"),
+    )
+    return ", ".join(f"{did.get(key, 0):,} {label}" for key, label in shown)

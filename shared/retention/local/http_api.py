@@ -22,6 +22,8 @@ from retention.local.embedded import ACCOUNT
 from retention.local.runtime import invoke
 
 MAX_BODY = 64 * 1024
+SIMULATED_IP_HEADER = "X-Simulated-Client-Ip"
+"""Loopback callers (the demo's simulated audience) may set the source IP API Gateway would see."""
 
 
 def http_api_event(
@@ -74,9 +76,11 @@ class LocalHttpApi:
                 length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
                 body = self.rfile.read(length) if length > 0 else b""
                 host = self.headers.get("Host", "localhost")
-                event = http_api_event(
-                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0], host
-                )
+                source = self.client_address[0]
+                simulated = self.headers.get(SIMULATED_IP_HEADER)
+                if simulated and source == "127.0.0.1":  # the demo's audience plays clients from elsewhere
+                    source = simulated
+                event = http_api_event(self.command, self.path, dict(self.headers.items()), body, source, host)
                 response = invoke(api.handler, event)
                 api.requests += 1
                 payload = response.get("body") or ""

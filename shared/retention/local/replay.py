@@ -33,6 +33,7 @@ def replay(
     seed: int = 11,
     on_day_end: Callable[[datetime], None] | None = None,
     on_day_start: Callable[[datetime], None] | None = None,
+    extra_events: Callable[[datetime], list[ShopEventRecord]] | None = None,
 ) -> ReplayStats:
     """Publish ``events`` to the bus a day at a time and drain the ingest queue after each day.
 
@@ -53,9 +54,11 @@ def replay(
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     for day in days:  # every day, quiet ones too: timers fall due whether or not anyone orders
         batch = list(by_day.get(day, []))
+        day_end = day + timedelta(days=1) - timedelta(seconds=1)
+        if extra_events is not None:
+            batch += extra_events(day_end)
         repeats = [e for e in batch if rng.random() < redeliver_share]
         stats.redelivered += len(repeats)
-        day_end = day + timedelta(days=1) - timedelta(seconds=1)
         if on_day_start is not None:
             on_day_start(day)
         with clock.frozen_at(day_end):

@@ -55,7 +55,7 @@ prefetchers) and link-scanner clicks: {{ "{:,}".format(r.overall["opens_machine"
 <td>{% if j.lift.interval %}{{ pp(j.lift.interval[0]) }} … {{ pp(j.lift.interval[1]) }}{% else %}—{% endif %}</td>
 <td>{{ rate(j.retention_treated) }}</td><td>{{ rate(j.retention_holdout) }}</td></tr>
 {% endfor %}</table>
-{% if r.retention %}<p>Shop retention rate (A − B) / C = ({{ r.retention.at_end }} − {{ r.retention.new }}) / {{ r.retention.at_start }}
+{% if r.retention %}<p>Shop retention rate {{ r.retention_since }} → {{ r.until }}: (A − B) / C = ({{ r.retention.at_end }} − {{ r.retention.new }}) / {{ r.retention.at_start }}
 = <strong>{{ rate(r.retention) }}</strong> (a customer = ordered within {{ r.active_days }} days).</p>{% endif %}
 <h2>Per step</h2><div class="chart">{{ per_step }}</div>
 {% if tests %}<h2>A/B variants</h2>

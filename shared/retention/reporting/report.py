@@ -124,6 +124,7 @@ class Report:
     overall: Rates
     retention: RetentionFigures | None = None
     active_days: int = 365
+    retention_since: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -187,7 +188,10 @@ def build_report(
     health: HealthRules,
     with_retention: bool = True,
     active_days: int = 365,
+    retention_since: date | None = None,
 ) -> Report:
+    """Rates for emails sent ``since``..``until``; the retention rate over ``retention_since``
+    (default ``since``)..``until``: a period must start when there were customers to keep."""
     store = CounterStore(table_name)
     reports = [journey_report(name, store.read(name, since, until), health) for name in journeys]
     overall: Counter[str] = Counter()
@@ -195,7 +199,7 @@ def build_report(
         overall.update(report.totals.counts)
     shop = None
     if with_retention:
-        start = datetime.combine(since, time.min, tzinfo=UTC)
+        start = datetime.combine(retention_since or since, time.min, tzinfo=UTC)
         end = datetime.combine(until, time.max, tzinfo=UTC)
         orders, participants = scan_orders_and_journeys(table_name)
         shop = figures(orders.keys(), orders, start, end, active_days)
@@ -203,7 +207,7 @@ def build_report(
             group = participants.get(report.name, Participants())
             report.retention_treated = figures(group.treated, orders, start, end, active_days)
             report.retention_holdout = figures(group.holdout, orders, start, end, active_days)
-    return Report(since, until, reports, Rates(overall), shop, active_days)
+    return Report(since, until, reports, Rates(overall), shop, active_days, retention_since or since)
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -266,8 +270,9 @@ def format_table(report: Report) -> str:
         r = report.retention
         lines += [
             "",
-            f"Shop retention rate (A − B) / C = ({r.at_end:,} − {r.new:,}) / {r.at_start:,} = {_num(r.rate)} "
-            f"(a customer = ordered within {report.active_days} days)",
+            f"Shop retention rate {report.retention_since} → {report.until}: (A − B) / C = "
+            f"({r.at_end:,} − {r.new:,}) / {r.at_start:,} = {_num(r.rate)} (a customer = ordered within "
+            f"{report.active_days} days; per journey above: treated / hold-out)",
         ]
     warned = [(j.name, w) for j in report.journeys for w in j.warnings]
     lines += ["", "Pushing too hard?"]
