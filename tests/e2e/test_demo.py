@@ -20,7 +20,10 @@ SEED, CUSTOMERS, MALFORMED = 3, 40, 4
 @pytest.fixture(scope="module")
 def year(tmp_path_factory) -> DemoResult:
     outbox = tmp_path_factory.mktemp("outbox")
-    return run_demo(customers=CUSTOMERS, seed=SEED, malformed=MALFORMED, redeliver_share=0.1, outbox=outbox)
+    report = tmp_path_factory.mktemp("reports") / "report.html"
+    return run_demo(
+        customers=CUSTOMERS, seed=SEED, malformed=MALFORMED, redeliver_share=0.1, outbox=outbox, report_path=report
+    )
 
 
 def test_every_shop_event_is_applied_once_or_dead_lettered(year: DemoResult) -> None:
@@ -32,7 +35,8 @@ def test_every_shop_event_is_applied_once_or_dead_lettered(year: DemoResult) -> 
         e.detail["customer_id"] for e in events if e.detail_type in ("CustomerRegistered", "OrderPlaced") and _valid(e)
     }
     assert year.summary.customers == len(known)
-    assert year.summary.orders == _good(events, "OrderPlaced")
+    # ... plus the orders the simulated audience placed after clicking an email
+    assert year.summary.orders == _good(events, "OrderPlaced") + year.audience.get("follow_up_orders_published", 0)
     # Malformed events are dead-lettered (a malformed event that was also re-sent, once per delivery)
     assert MALFORMED <= year.replay.dead_lettered <= MALFORMED + year.replay.redelivered
     assert "repeat-purchase rate" in format_result(year)
@@ -66,3 +70,19 @@ def _valid(event) -> bool:
 
 def _good(events, detail_type: str) -> int:
     return sum(1 for e in events if e.detail_type == detail_type and _valid(e))
+
+
+def test_the_audience_goes_through_tracking_and_the_report_sees_through_machines(year: DemoResult) -> None:
+    did = year.audience
+    assert did["human_opens"] > 0 and did["proxy_opens"] > 0 and did["human_clicks"] > 0
+    assert did.get("http_500", 0) == 0  # every tracking request answered, none crashed
+    assert year.ses_dead_letters == 0
+    report = year.report
+    assert report is not None
+    overall = report.overall
+    # Every proxy open was stored and kept out of the human figures
+    assert overall["opens_machine"] >= did["proxy_opens"]
+    assert overall["unique_opens_human"] < overall["unique_opens"]
+    assert overall["delivered"] + overall["bounced"] == year.emails
+    assert overall["attributed_orders"] <= did.get("orders_after_click", 0) + overall["unique_clicks_human"]
+    assert year.report_path is not None and "<svg" in year.report_path.read_text(encoding="utf-8")

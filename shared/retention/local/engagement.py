@@ -193,6 +193,8 @@ class Audience:
         """Follow-up orders placed up to ``day_end`` (published with that day's shop events)."""
         due = [e for e in self.pending_orders if e.time <= day_end]
         self.pending_orders = [e for e in self.pending_orders if e.time > day_end]
+        if due:
+            self._count("follow_up_orders_published", len(due))
         return due
 
     # ------------------------------------------------------------------ HTTP
