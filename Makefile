@@ -4,6 +4,7 @@ VENV ?= .venv
 SAM_VENV ?= .venv-sam
 BIN := $(VENV)/bin
 CUSTOMERS ?= 100
+PORT ?= 8787
 export PYTHONPATH := $(CURDIR)/shared
 export SAM_CLI_TELEMETRY := 0
 
@@ -18,8 +19,8 @@ $(BIN)/retention: requirements.txt requirements-dev.txt pyproject.toml
 
 setup: $(BIN)/retention  ## create .venv with the pinned dependencies
 
-demo: setup  ## the whole engine on an embedded AWS, a year of orders replayed, summary printed
-	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/retention demo --customers $(CUSTOMERS)
+demo: setup  ## the whole engine on an embedded AWS, a year replayed, report printed (SERVE=1 keeps the links working)
+	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/retention demo --customers $(CUSTOMERS) $(if $(SERVE),--serve --port $(PORT))
 
 lint: setup
 	$(BIN)/ruff check .
