@@ -57,3 +57,17 @@ def shop_event(detail_type: str, detail: dict[str, Any], event_id: str = "e-1") 
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def shop_event_is_valid(event: Any) -> bool:
+    """Whether a generated history event passes the ingest's validation (malformed ones must not)."""
+    from pydantic import ValidationError
+
+    from retention.models.events import ShopEventAdapter
+
+    envelope = {"id": "x", "source": event.source, "time": event.time, "detail-type": event.detail_type}
+    try:
+        ShopEventAdapter.validate_python({**envelope, "detail": event.detail})
+    except ValidationError:
+        return False
+    return True

@@ -8,11 +8,10 @@ test_demo_reproducible.py (a file of its own, so the parallel workers split the 
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from factories import shop_event_is_valid
 
 from retention.demo import DemoResult, format_result, run_demo
 from retention.local.history import generate_history
-from retention.models.events import ShopEventAdapter
 
 SEED, CUSTOMERS, MALFORMED = 3, 40, 4
 
@@ -28,11 +27,13 @@ def year(tmp_path_factory) -> DemoResult:
 
 def test_every_shop_event_is_applied_once_or_dead_lettered(year: DemoResult) -> None:
     events = generate_history(customers=CUSTOMERS, seed=SEED, malformed=MALFORMED)
-    bad = [e for e in events if not _valid(e)]
+    bad = [e for e in events if not shop_event_is_valid(e)]
     assert len(bad) == MALFORMED
     # Duplicates are absorbed: one profile per customer registered or ordering, one count per order
     known = {
-        e.detail["customer_id"] for e in events if e.detail_type in ("CustomerRegistered", "OrderPlaced") and _valid(e)
+        e.detail["customer_id"]
+        for e in events
+        if e.detail_type in ("CustomerRegistered", "OrderPlaced") and shop_event_is_valid(e)
     }
     assert year.summary.customers == len(known)
     # ... plus the orders the simulated audience placed after clicking an email
@@ -59,17 +60,8 @@ def test_journeys_send_each_email_once_within_the_rules(year: DemoResult) -> Non
     assert "emails sent" in format_result(year)
 
 
-def _valid(event) -> bool:
-    envelope = {"id": "x", "source": event.source, "time": event.time, "detail-type": event.detail_type}
-    try:
-        ShopEventAdapter.validate_python({**envelope, "detail": event.detail})
-    except ValidationError:
-        return False
-    return True
-
-
 def _good(events, detail_type: str) -> int:
-    return sum(1 for e in events if e.detail_type == detail_type and _valid(e))
+    return sum(1 for e in events if e.detail_type == detail_type and shop_event_is_valid(e))
 
 
 def test_the_audience_goes_through_tracking_and_the_report_sees_through_machines(year: DemoResult) -> None:

@@ -248,3 +248,25 @@ def test_ses_events_count_once_and_suppress_hard_bounces_and_complaints(world: W
     assert (counts["bounced"], counts["bounced_hard"]) == (1, 1)
     broken = {"Records": [{**event["Records"][2], "messageId": "broken", "body": '{"source": "aws.ses"}'}]}
     assert invoke(load_function("ses_events").handler, broken)["batchItemFailures"] == [{"itemIdentifier": "broken"}]
+
+
+def test_ses_open_events_are_deduplicated_against_ours(world: World) -> None:
+    from conftest import load_event
+
+    from retention.local.runtime import invoke, load_function
+
+    _, links = _winback_email(world, "SESOPEN")
+    request("GET", f"/o/{links.pixel}", READ)  # our pixel saw the person
+    record = load_event("ses_events.sqs")["Records"][0]
+    body = json.loads(record["body"])
+    body["detail-type"] = "Email Opened"
+    body["detail"]["eventType"] = "Open"
+    body["detail"]["mail"]["tags"]["message"] = [links.pixel.split(".")[1]]
+    body["detail"]["open"] = {"timestamp": READ.isoformat(), "userAgent": BROWSER_UA, "ipAddress": "203.0.113.7"}
+    result = invoke(load_function("ses_events").handler, {"Records": [{**record, "body": json.dumps(body)}]})
+    assert result["batchItemFailures"] == []
+    counts = _counts(world)
+    assert (counts["ses_opens"], counts["unique_opens_human"], counts["unique_opens"]) == (1, 1, 1)
+
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"

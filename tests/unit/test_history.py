@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from factories import shop_event_is_valid
 
 from retention.local.history import generate_history
-from retention.models.events import ShopEventAdapter
-
-
-def _validates(event) -> bool:
-    envelope = {"id": "x", "source": event.source, "time": event.time, "detail-type": event.detail_type}
-    try:
-        ShopEventAdapter.validate_python({**envelope, "detail": event.detail})
-    except ValidationError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -23,8 +13,8 @@ def test_every_malformed_event_is_refused_by_validation(seed: int) -> None:
     clean = generate_history(customers=30, seed=seed)
     dirty = generate_history(customers=30, seed=seed, malformed=6)
     # The same history with six events spoiled: exactly those six fail validation
-    assert all(_validates(e) for e in clean)
-    assert sum(1 for e in dirty if not _validates(e)) == 6
+    assert all(shop_event_is_valid(e) for e in clean)
+    assert sum(1 for e in dirty if not shop_event_is_valid(e)) == 6
 
 
 def test_the_same_seed_gives_the_same_history() -> None:

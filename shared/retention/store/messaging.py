@@ -238,45 +238,37 @@ class MessagingStore:
 
     def suppress(self, customer_id: str, reason: Suppression, at: datetime) -> bool:
         """Stop all journey email to this customer; the first reason recorded wins. True if newly suppressed."""
-        try:
-            dynamo.client().update_item(
-                TableName=self.table_name,
-                Key=_key(customer_pk(customer_id), CONTACT_SK),
-                UpdateExpression=(
-                    "SET suppressed = :r, suppressed_at = :at, customer_id = :c, #t = :contact, "
-                    "version = if_not_exists(version, :zero) + :one"
-                ),
-                ConditionExpression="attribute_not_exists(suppressed)",
-                ExpressionAttributeNames={"#t": "type"},
-                ExpressionAttributeValues={
-                    ":r": {"S": reason.value},
-                    ":at": {"S": at.isoformat()},
-                    ":c": {"S": customer_id},
-                    ":contact": {"S": "contact"},
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._contact_update(
+            customer_id,
+            "suppressed = :r, suppressed_at = :at",
+            "attribute_not_exists(suppressed)",
+            {":r": {"S": reason.value}, ":at": {"S": at.isoformat()}},
+        )
 
     def pause(self, customer_id: str, until: datetime) -> bool:
         """Hold journey email until ``until`` (the preference page); True if the pause was extended."""
+        return self._contact_update(
+            customer_id,
+            "paused_until = :u",
+            "attribute_not_exists(paused_until) OR paused_until < :u",
+            {":u": {"S": until.isoformat()}},
+        )
+
+    def _contact_update(self, customer_id: str, assignments: str, condition: str, values: dict[str, Any]) -> bool:
+        """One conditional change to the contact item, bumping its version (so the dispatcher's
+        version-guarded writes see it); False when the condition says it was already so."""
         try:
             dynamo.client().update_item(
                 TableName=self.table_name,
                 Key=_key(customer_pk(customer_id), CONTACT_SK),
                 UpdateExpression=(
-                    "SET paused_until = :u, customer_id = :c, #t = :contact, "
+                    f"SET {assignments}, customer_id = :c, #t = :contact, "
                     "version = if_not_exists(version, :zero) + :one"
                 ),
-                ConditionExpression="attribute_not_exists(paused_until) OR paused_until < :u",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#t": "type"},
                 ExpressionAttributeValues={
-                    ":u": {"S": until.isoformat()},
+                    **values,
                     ":c": {"S": customer_id},
                     ":contact": {"S": "contact"},
                     ":zero": {"N": "0"},
