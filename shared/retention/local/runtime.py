@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import uuid
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,9 @@ from typing import Any
 
 from retention.local.embedded import ACCOUNT, REGION, EmbeddedAws
 from retention.local.template import REPO_ROOT
+
+# A local invocation that recorded no metric (a duplicate, a 404) is normal; Powertools warns on each.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 @cache
