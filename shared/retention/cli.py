@@ -104,6 +104,29 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forget(args: argparse.Namespace) -> int:
+    from pydantic import TypeAdapter, ValidationError
+
+    from retention.forget import forget_customer
+    from retention.models.types import CustomerId
+    from retention.settings import settings
+
+    try:
+        TypeAdapter(CustomerId).validate_python(args.customer_id)
+    except ValidationError:
+        print(f"not a customer id: {args.customer_id!r}", file=sys.stderr)
+        return 2
+    if not args.yes:
+        print(f"this deletes everything stored about {args.customer_id}; repeat with --yes", file=sys.stderr)
+        return 2
+    done = forget_customer(settings().customers_table, args.customer_id)
+    print(
+        f"forgot {args.customer_id}: {done.customer_items} customer items, {done.send_records} send records "
+        f"(with their tracking), {done.referral_markers} referral marker(s); journey counters hold no personal data"
+    )
+    return 0
+
+
 def _templates_lint(args: argparse.Namespace) -> int:
     from retention.mail.lint import lint
 
@@ -238,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--output", help="file to write (default: standard output)")
     export.set_defaults(run=_export)
+    forget = customer_commands.add_parser("forget", help="delete everything stored about one customer (on request)")
+    forget.add_argument("customer_id")
+    forget.add_argument("--yes", action="store_true", help="really delete")
+    forget.set_defaults(run=_forget)
 
     templates = commands.add_parser("templates", help="marketer tools for the email templates under templates/")
     template_commands = templates.add_subparsers(dest="templates_command", required=True)
