@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -76,31 +73,5 @@ def requests_per_order(samples: int = 200) -> list[Row]:
     ]
 
 
-def _import_seconds(code: str, runs: int = 7) -> float:
-    env = {"PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'functions' / 'order_ingest'}", "PATH": "/usr/bin:/bin"}
-    env.update({"POWERTOOLS_TRACE_DISABLED": "true", "CUSTOMERS_TABLE": "t", "AWS_DEFAULT_REGION": "eu-west-1"})
-    times = []
-    for _ in range(runs):
-        out = subprocess.run(  # noqa: S603 - fixed interpreter and code
-            [sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
-        times.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(times)
-
-
-def cold_imports() -> list[Row]:
-    boto = _import_seconds("import boto3")
-    handler = _import_seconds("import app")
-    method = "median of 7 fresh interpreters, time.perf_counter around the import statement"
-    return [
-        Row("cold import: import boto3", f"{boto * 1000:.0f} ms", method),
-        Row("cold import: order_ingest handler", f"{handler * 1000:.0f} ms ({handler / boto:.1f}× boto3)", method),
-    ]
-
-
 def run() -> list[Row]:
-    return requests_per_order() + cold_imports()
+    return requests_per_order()
