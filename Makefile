@@ -8,7 +8,7 @@ PORT ?= 8787
 export PYTHONPATH := $(CURDIR)/shared
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup demo test lint bench eval sam-cli clean
+.PHONY: setup demo test lint bench capacity soak eval sam-cli clean
 
 $(BIN)/retention: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the 
 
 bench: setup  ## every benchmark under bench/, one table
 	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
+
+capacity:  ## the monthly cost model for 1 M / 10 M customers and 1 M emails a day
+	$(PYTHON) bench/capacity.py
 
 eval: setup  ## churn-risk AUC against recency and BG/NBD on the CDNOW log (heavy deps, not in the layer)
 	$(BIN)/pip install --quiet -r requirements-eval.txt
