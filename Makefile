@@ -42,6 +42,10 @@ sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the 
 bench: setup  ## every benchmark under bench/, one table
 	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
 
+soak: setup  ## the full duplicate-delivery soak: 20,000 customers, a year (long: hours on the emulator)
+	SOAK_CUSTOMERS=$${SOAK_CUSTOMERS:-20000} SOAK_DAYS=$${SOAK_DAYS:-365} POWERTOOLS_LOG_LEVEL=ERROR \
+		$(BIN)/pytest -q -s tests/soak
+
 capacity:  ## the monthly cost model for 1 M / 10 M customers and 1 M emails a day
 	$(PYTHON) bench/capacity.py
 

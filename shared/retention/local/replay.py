@@ -34,6 +34,7 @@ def replay(
     on_day_end: Callable[[datetime], None] | None = None,
     on_day_start: Callable[[datetime], None] | None = None,
     extra_events: Callable[[datetime], list[ShopEventRecord]] | None = None,
+    driver: Callable[[EmbeddedAws, str, str], QueueDriver] = QueueDriver,
 ) -> ReplayStats:
     """Publish ``events`` to the bus a day at a time and drain the ingest queue after each day.
 
@@ -45,7 +46,7 @@ def replay(
     rng = random.Random(seed)
     stats = ReplayStats()
     bus = aws.resources.buses["RetentionBus"]
-    driver = QueueDriver(aws, "IngestQueue", "order_ingest")
+    ingest = driver(aws, "IngestQueue", "order_ingest")
     by_day: dict[datetime, list[ShopEventRecord]] = {}
     for event in events:
         day = event.time.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -66,7 +67,7 @@ def replay(
                 stats.published += put_events(
                     aws, ((e.source, e.detail_type, e.detail, e.time) for e in batch + repeats), bus
                 )
-                stats.handler_invocations += driver.drain().invocations
+                stats.handler_invocations += ingest.drain().invocations
             if on_day_end is not None:
                 on_day_end(day_end)
         stats.days += 1

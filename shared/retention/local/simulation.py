@@ -61,11 +61,12 @@ class ScheduledJobs:
     dispatcher_invocations: int = 0
     days: int = 0
     after_drain: Callable[[], None] | None = None
+    driver: Callable[[EmbeddedAws, str, str], QueueDriver] = QueueDriver
     _journeys: QueueDriver | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.aws is not None:
-            self._journeys = QueueDriver(self.aws, "JourneyQueue", "journey_dispatch")
+            self._journeys = self.driver(self.aws, "JourneyQueue", "journey_dispatch")
 
     def day_start(self, day: datetime) -> None:
         """The day's sweeps (each followed by the emails they trigger)."""
