@@ -39,7 +39,8 @@ sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the 
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
 
-bench: setup  ## every benchmark under bench/, one table
+bench: setup  ## every benchmark under bench/, one table (installs the churn evaluation's packages)
+	$(BIN)/pip install --quiet -r requirements-eval.txt
 	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
 
 soak: setup  ## the full duplicate-delivery soak: 20,000 customers, a year (long: hours on the emulator)

@@ -111,7 +111,8 @@ def bgnbd_scores(history: dict[str, list[date]], ids: list[str]) -> np.ndarray:
     )
 
 
-def main() -> None:
+def evaluate() -> tuple[int, float, list[tuple[str, float]], np.ndarray]:
+    """(customers, repeat share, [(score, AUC)], fitted weights) on the CDNOW holdout."""
     history = load_purchase_days()
     fit_ids, fit_x = engine_features(history, FIT_AT)
     fit_y = bought_between(history, fit_ids, FIT_AT, CAL_END)
@@ -126,7 +127,12 @@ def main() -> None:
         ("recency (days since last order)", auc(recency, labels)),
         ("BG/NBD (lifetimes, expected holdout purchases)", auc(bgnbd_scores(history, ids), labels)),
     ]
-    print(f"CDNOW: {len(ids):,} customers, {labels.mean():.1%} buy again in the 39-week holdout")
+    return len(ids), float(labels.mean()), results, weights
+
+
+def main() -> None:
+    customers, repeat, results, weights = evaluate()
+    print(f"CDNOW: {customers:,} customers, {repeat:.1%} buy again in the 39-week holdout")
     print("| score | holdout AUC |")
     print("|---|---|")
     for name, value in results:
