@@ -103,7 +103,7 @@ class Tracker:
         return Recorded(message, machine, location=with_utm(record.urls[link.index], record, self.rules))
 
     def unsubscribe(self, token: str, visit: Visit) -> Recorded:
-        _, message = self.verify(token, Purpose.UNSUBSCRIBE, Purpose.PREFERENCES)
+        _, message = self.verify(token, Purpose.UNSUBSCRIBE)
         newly = self.messaging.suppress(message.record.customer_id, Suppression.UNSUBSCRIBED, visit.at)
         self.store.count(message, {"unsubscribed": int(newly)})
         return Recorded(message, newly=newly)

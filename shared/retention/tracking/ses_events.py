@@ -18,7 +18,7 @@ from retention.models.messaging import Suppression
 from retention.models.ses_events import SesEvent
 from retention.models.tracking import TrackingRules, Visit
 from retention.store.messaging import MessagingStore
-from retention.store.tracking import TrackingStore, UnknownMessage
+from retention.store.tracking import TrackedMessage, TrackingStore, UnknownMessage
 from retention.tracking.machine import machine_click, machine_open
 
 MARKERS = {
@@ -73,7 +73,7 @@ def apply_ses_event(event: SesEvent, table_name: str, rules: TrackingRules) -> A
         return Applied("unknown_message")
 
 
-def _engagement(event: SesEvent, store: TrackingStore, message, rules: TrackingRules) -> Applied:  # noqa: ANN001
+def _engagement(event: SesEvent, store: TrackingStore, message: TrackedMessage, rules: TrackingRules) -> Applied:
     detail = event.open if event.eventType == "Open" else event.click
     at = (detail.timestamp if detail and detail.timestamp else None) or event.mail.timestamp
     visit = Visit(user_agent=detail.userAgent if detail else "", source_ip=detail.ipAddress if detail else "", at=at)
