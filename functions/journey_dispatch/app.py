@@ -34,7 +34,7 @@ from retention.observability import logger, metrics, tracer
 from retention.settings import settings
 from retention.store import bus
 from retention.store.messaging import MessagingStore
-from retention.validation import InvalidEvent, describe
+from retention.validation import InvalidEvent, describe, require_sqs_batch
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -62,6 +62,7 @@ def dispatcher() -> Dispatcher:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    require_sqs_batch(event)
     active = dispatcher()
     return process_partial_response(
         event=event, record_handler=lambda record: record_handler(record, active), processor=processor, context=context

@@ -22,7 +22,7 @@ from retention.profiles import CurrencyMismatch
 from retention.settings import settings
 from retention.store import bus
 from retention.store.customers import CustomerStore
-from retention.validation import InvalidEvent, describe
+from retention.validation import InvalidEvent, describe, require_sqs_batch
 
 # A wholly bad batch is reported item by item, never raised: each bad record alone goes to the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -32,6 +32,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    require_sqs_batch(event)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 
 

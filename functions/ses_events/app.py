@@ -20,7 +20,7 @@ from retention.observability import logger, metrics, tracer
 from retention.settings import settings
 from retention.tracking.machine import tracking_rules
 from retention.tracking.ses_events import apply_ses_event
-from retention.validation import InvalidEvent, describe
+from retention.validation import InvalidEvent, describe, require_sqs_batch
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -46,4 +46,5 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    require_sqs_batch(event)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import json
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class InvalidEvent(ValueError):
     """A message that can never be processed as sent; it fails alone and ends in the DLQ."""
+
+
+class InvalidInvocation(InvalidEvent):
+    """An invocation that is not the shape its trigger always sends (a direct invoke with junk).
+
+    There is no record in it to report as failed, so the invocation itself is refused, with a
+    reason, instead of failing on a missing key deep inside the batch processor.
+    """
+
+
+class _SqsRecordShape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    messageId: str = Field(min_length=1)  # noqa: N815 - SQS's own field names
+    body: str
+
+
+class _SqsBatchShape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    Records: list[_SqsRecordShape] = Field(min_length=1)  # noqa: N815
+
+
+def require_sqs_batch(event: object) -> None:
+    """Refuse anything the SQS event source would never send, before the batch processor sees it.
+
+    Only the envelope is checked (each record's message id and body): the bodies themselves are
+    validated record by record, so one bad message still fails alone.
+    """
+    try:
+        _SqsBatchShape.model_validate(event)
+    except ValidationError as exc:
+        raise InvalidInvocation(f"not an SQS batch: {describe(exc)}") from exc
 
 
 def describe(error: Exception) -> str:
