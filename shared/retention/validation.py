@@ -27,7 +27,7 @@ class _SqsRecordShape(BaseModel):
 
 class _SqsBatchShape(BaseModel):
     model_config = ConfigDict(extra="allow")
-    Records: list[_SqsRecordShape] = Field(min_length=1)  # noqa: N815
+    Records: list[_SqsRecordShape] = Field(min_length=1)
 
 
 def require_sqs_batch(event: object) -> None:
