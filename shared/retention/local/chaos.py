@@ -22,7 +22,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from retention.local.embedded import EmbeddedAws
-from retention.local.runtime import DrainStats, QueueDriver, invoke, sqs_event
+from retention.local.runtime import DrainStats, QueueDriver
 
 THROTTLE = {
     "dynamodb": (400, "ThrottlingException", b'{"__type":"ThrottlingException","message":"Rate exceeded"}'),
@@ -36,42 +36,17 @@ class ChaosQueueDriver(QueueDriver):
         self.rng = random.Random(f"{seed}:{queue_logical_id}")
         self.deliveries = 0
 
-    def drain(self, max_batches: int = 1_000_000) -> DrainStats:
-        stats = DrainStats()
-        for _ in range(max_batches):
-            messages = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, AttributeNames=["All"]
-            ).get("Messages", [])
-            if not messages:
-                break
-            copies = [m for m in messages for _ in range(self.rng.randint(1, 3))]
-            self.rng.shuffle(copies)
-            succeeded: set[str] = set()
-            for start in range(0, len(copies), self.batch_size):
-                batch = copies[start : start + self.batch_size]
-                response = invoke(self.handler, sqs_event(batch, self.queue_arn))
-                stats.invocations += 1
-                self.deliveries += len(batch)
-                failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-                succeeded |= {m["MessageId"] for m in batch if m["MessageId"] not in failed}
-            done = [m for m in messages if m["MessageId"] in succeeded]
-            retry = [m for m in messages if m["MessageId"] not in succeeded]
-            stats.succeeded += len(done)
-            stats.failed_attempts += len(retry)
-            if done:
-                self.sqs.delete_message_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-                )
-            if retry:
-                self.sqs.change_message_visibility_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                        for i, m in enumerate(retry)
-                    ],
-                )
-        return stats
+    def deliver(self, messages: list[dict[str, Any]], stats: DrainStats) -> set[str]:
+        """Each message 1–3 times, shuffled into batches; it failed only if every copy failed."""
+        copies = [m for m in messages for _ in range(self.rng.randint(1, 3))]
+        self.rng.shuffle(copies)
+        succeeded: set[str] = set()
+        for start in range(0, len(copies), self.batch_size):
+            batch = copies[start : start + self.batch_size]
+            failed = super().deliver(batch, stats)
+            self.deliveries += len(batch)
+            succeeded |= {m["MessageId"] for m in batch if m["MessageId"] not in failed}
+        return {m["MessageId"] for m in messages} - succeeded
 
 
 @contextmanager

@@ -112,19 +112,17 @@ class QueueDriver:
             ).get("Messages", [])
             if not messages:
                 break
-            stats.invocations += 1
-            response = invoke(self.handler, sqs_event(messages, self.queue_arn))
-            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+            failed = self.deliver(messages, stats)
             done = [m for m in messages if m["MessageId"] not in failed]
+            retry = [m for m in messages if m["MessageId"] in failed]
             stats.succeeded += len(done)
-            stats.failed_attempts += len(failed)
+            stats.failed_attempts += len(retry)
             if done:
                 self.sqs.delete_message_batch(
                     QueueUrl=self.queue_url,
                     Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
                 )
-            retry = [m for m in messages if m["MessageId"] in failed]
-            if retry:
+            if retry:  # visible again at once; after maxReceiveCount receives SQS moves it to the DLQ
                 self.sqs.change_message_visibility_batch(
                     QueueUrl=self.queue_url,
                     Entries=[
@@ -133,6 +131,13 @@ class QueueDriver:
                     ],
                 )
         return stats
+
+    def deliver(self, messages: list[dict[str, Any]], stats: DrainStats) -> set[str]:
+        """Hand received messages to the handler as the event source does (one invocation);
+        returns the ids of those that failed. Subclasses deliver differently (see chaos)."""
+        stats.invocations += 1
+        response = invoke(self.handler, sqs_event(messages, self.queue_arn))
+        return {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
 
 
 def put_events(aws: EmbeddedAws, entries: Iterable[tuple[str, str, dict[str, Any], datetime]], bus: str) -> int:
