@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -58,6 +59,17 @@ def _history() -> tuple[list[ShopEventRecord], list[ShopEventRecord]]:
     return events, bad
 
 
+def _with_progress(jobs: ScheduledJobs, stage: str) -> Callable[[datetime], None]:
+    """The day's jobs, and a line every 30 simulated days (seen with ``-s``: the full soak runs for hours)."""
+
+    def day_end(at: datetime) -> None:
+        jobs(at)
+        if jobs.days % 30 == 0:
+            print(f"{stage}: day {jobs.days}, {jobs.dispatcher_invocations} dispatcher invocations", flush=True)
+
+    return day_end
+
+
 def _run(events: list[ShopEventRecord], chaos: bool, stage: str) -> Outcome:
     drivers: list[ChaosQueueDriver] = []
 
@@ -71,7 +83,8 @@ def _run(events: list[ShopEventRecord], chaos: bool, stage: str) -> Outcome:
         jobs = ScheduledJobs(aws=aws, **kwargs)
         share = 0.05 if chaos else 0.0
         with throttling({"dynamodb": dynamo.client(), "sesv2": ses.client()}, share, seed=SEED) as injected:
-            replay(aws, events, seed=SEED, on_day_end=jobs, on_day_start=jobs.day_start, **kwargs)
+            day_end = _with_progress(jobs, stage)
+            replay(aws, events, seed=SEED, on_day_end=day_end, on_day_start=jobs.day_start, **kwargs)
         profiles = {
             p.customer_id: p.model_dump(exclude={"version", "updated_at"}, mode="json")
             for p in CustomerStore(settings().customers_table).scan_profiles()
