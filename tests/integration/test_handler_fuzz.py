@@ -72,9 +72,7 @@ def test_any_body_is_a_failed_item_never_a_crash(aws, function, payloads) -> Non
     records = [_record(f"m{i}", body) for i, body in enumerate(payloads)]
     response = invoke(load_function(function).handler, {"Records": records})
     failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-    assert failed == {
-        r["messageId"] for r in records
-    }  # junk is never taken for an event; each is reported, the batch goes on
+    assert failed == {r["messageId"] for r in records}  # junk is never an event; each is reported
 
 
 @pytest.mark.parametrize("function", SCHEDULED_HANDLERS)
