@@ -43,7 +43,7 @@ bench: setup  ## every benchmark under bench/, one table (installs the churn eva
 	$(BIN)/pip install --quiet -r requirements-eval.txt
 	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
 
-soak: setup  ## the full duplicate-delivery soak: 20,000 customers, a year (long: hours on the emulator)
+soak: setup  ## the full duplicate-delivery soak: 20,000 customers, a year (days on the emulator: see README)
 	SOAK_CUSTOMERS=$${SOAK_CUSTOMERS:-20000} SOAK_DAYS=$${SOAK_DAYS:-365} POWERTOOLS_LOG_LEVEL=ERROR \
 		$(BIN)/pytest -q -s tests/soak
 
