@@ -30,25 +30,16 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 
 def measure(customers: int = 150) -> list[Row]:
     from factories import T0
-    from journey_helpers import World
+    from journey_helpers import World, treated
     from tracking_helpers import links_of, request
 
-    from retention.journeys import in_holdout, load_journeys
-
-    share = load_journeys().frequency.holdout_share
     sent = T0 + timedelta(days=90)
     read = sent + timedelta(hours=2)
     rows: list[Row] = []
     with EmbeddedAws(stage="bench-tracking", env=DAY_STEPPED_TIMERS):
         world = World()
-        ids = [c for c in (f"TB{n:05d}" for n in range(customers * 2)) if not in_holdout(c, "winback", share)]
-        ids = ids[:customers]
-        for cid in ids:
-            world.order(cid, T0)
-        world.drop_pending()
-        for cid in ids:
-            world.inactive(cid, sent)
-        world.deliver(sent)
+        ids = treated("TB", customers)
+        world.winback_sent(ids, T0, sent)
         links = [links_of(world.mail_to(cid)[0]) for cid in ids]
         request("GET", f"/o/{links[0].pixel}", read)  # warm the container
         kinds = [

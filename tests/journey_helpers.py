@@ -19,6 +19,7 @@ from factories import envelope, order_detail
 
 from retention import clock
 from retention.ingest import apply_shop_event
+from retention.journeys import in_holdout, load_journeys
 from retention.lifecycle import default_stats
 from retention.local.embedded import ACCOUNT, REGION
 from retention.local.runtime import invoke, load_function
@@ -66,6 +67,13 @@ def as_record(event: EngineEvent, message_id: str) -> dict[str, Any]:
     }
 
 
+def treated(prefix: str, count: int = 1, journey: str = "winback") -> list[str]:
+    """The first ``count`` ids ``prefix0, prefix1, …`` outside the journey's hold-out (which gets no email)."""
+    share = load_journeys().frequency.holdout_share
+    ids = (f"{prefix}{n}" for n in itertools.count())
+    return list(itertools.islice((c for c in ids if not in_holdout(c, journey, share)), count))
+
+
 @dataclass
 class World:
     pending: list[EngineEvent] = field(default_factory=list)
@@ -106,6 +114,16 @@ class World:
 
     def drop_pending(self) -> None:
         self.pending.clear()
+
+    def winback_sent(self, customer_ids: list[str], ordered_at: datetime, sent_at: datetime) -> None:
+        """Each customer ordered once at ``ordered_at`` and went inactive: the win-back's first
+        email goes out at ``sent_at`` (the order's own journeys are dropped)."""
+        for cid in customer_ids:
+            self.order(cid, ordered_at)
+        self.drop_pending()
+        for cid in customer_ids:
+            self.inactive(cid, sent_at)
+        self.deliver(sent_at)
 
     # ---------------------------------------------------------------- running
     def deliver(self, at: datetime, times: int = 1) -> dict[str, Any]:

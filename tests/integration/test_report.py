@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from browser import dump_dom, png_colours, screenshot
 from factories import T0
-from journey_helpers import World
+from journey_helpers import World, treated
 from tracking_helpers import links_of, request
 
 from retention.cli import main
-from retention.journeys import in_holdout, load_journeys
 from retention.local.embedded import EmbeddedAws
 from retention.local.simulation import DAY_STEPPED_TIMERS
 
@@ -28,14 +27,8 @@ def tracked(moto_endpoint: str) -> Iterator[World]:
     """Twelve win-back emails: six opened by people, three by Apple's proxy only, two clicked, one ordered."""
     with EmbeddedAws(stage=f"r{next(_stages)}", endpoint=moto_endpoint, env=DAY_STEPPED_TIMERS):
         world = World()
-        share = load_journeys().frequency.holdout_share
-        ids = [c for c in (f"REP{n}" for n in range(200)) if not in_holdout(c, "winback", share)][:12]
-        for cid in ids:
-            world.order(cid, T0)
-        world.drop_pending()
-        for cid in ids:
-            world.inactive(cid, SENT)
-        world.deliver(SENT)
+        ids = treated("REP", 12)
+        world.winback_sent(ids, T0, SENT)
         for n, cid in enumerate(ids):
             links = links_of(world.mail_to(cid)[0])
             if n < 6:

@@ -11,10 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from factories import T0
-from journey_helpers import World
+from journey_helpers import World, treated
 from tracking_helpers import Links, links_of, request
 
-from retention.journeys import in_holdout, load_journeys
 from retention.local.embedded import EmbeddedAws
 from retention.local.simulation import DAY_STEPPED_TIMERS
 from retention.mail.keys import key_ring
@@ -35,16 +34,12 @@ def world(moto_endpoint: str) -> Iterator[World]:
 
 
 def _treated(prefix: str) -> str:
-    share = load_journeys().frequency.holdout_share
-    return next(f"{prefix}{n}" for n in range(1000) if not in_holdout(f"{prefix}{n}", "winback", share))
+    return treated(prefix)[0]
 
 
 def _winback_email(world: World, prefix: str) -> tuple[str, Links]:
     cid = _treated(prefix)
-    world.order(cid, T0)
-    world.drop_pending()
-    world.inactive(cid, SENT)
-    world.deliver(SENT)
+    world.winback_sent([cid], T0, SENT)
     (message,) = world.mail_to(cid)
     return cid, links_of(message)
 
