@@ -1,7 +1,8 @@
 """Shared fixtures: sample events from events/, a Lambda context, and the embedded AWS.
 
-One moto server serves the whole session; each test gets its own stage (its own tables,
-queues and bus, created from template.yaml), so tests never see each other's data.
+One in-process embedded AWS (moto's backends) serves the whole session; each test gets its own
+stage (its own tables, queues and bus, created from template.yaml), so tests never see each
+other's data.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from retention.local.embedded import EmbeddedAws, start_server
+from retention.local.embedded import EmbeddedAws, start_in_process
 from retention.local.runtime import FakeLambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
@@ -32,12 +33,13 @@ def lambda_context() -> FakeLambdaContext:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> str:
-    return start_server()
+def moto_account() -> None:
+    """The session's embedded account (in-process moto), started once per test process."""
+    start_in_process()
 
 
 @pytest.fixture
-def aws(moto_endpoint: str) -> Iterator[EmbeddedAws]:
-    """A fresh set of the template's resources on the shared embedded server."""
-    with EmbeddedAws(stage=f"t{next(_stage_numbers)}", endpoint=moto_endpoint) as embedded:
+def aws(moto_account: None) -> Iterator[EmbeddedAws]:
+    """A fresh set of the template's resources in the shared embedded account."""
+    with EmbeddedAws(stage=f"t{next(_stage_numbers)}", shared=True) as embedded:
         yield embedded

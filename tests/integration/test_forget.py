@@ -23,8 +23,8 @@ _stages = itertools.count(1)
 
 
 @pytest.fixture
-def world(moto_endpoint: str) -> Iterator[World]:
-    with EmbeddedAws(stage=f"f{next(_stages)}", endpoint=moto_endpoint, env=DAY_STEPPED_TIMERS):
+def world(moto_account: None) -> Iterator[World]:
+    with EmbeddedAws(stage=f"f{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
         yield World()
 
 

@@ -71,9 +71,9 @@ def _granted(function: str) -> set[tuple[str, str]]:
     return granted
 
 
-def test_each_function_uses_only_what_it_is_granted(moto_endpoint: str) -> None:
+def test_each_function_uses_only_what_it_is_granted(moto_account: None) -> None:
     recorder = Recorder()
-    with EmbeddedAws(stage=f"iam{next(_stages)}", endpoint=moto_endpoint, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"iam{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
         dynamo.client().meta.events.register("before-parameter-build.dynamodb", recorder.hook)
         world = World()
         share = load_journeys().frequency.holdout_share

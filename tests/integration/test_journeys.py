@@ -13,9 +13,8 @@ from factories import T0
 from journey_helpers import World
 
 from retention.journeys import choose_variant, in_holdout, load_journeys, message_id_for
-from retention.local.embedded import EmbeddedAws
+from retention.local.embedded import EmbeddedAws, faults
 from retention.local.simulation import DAY_STEPPED_TIMERS
-from retention.mail import ses
 from retention.models.messaging import ContactState, JourneyStatus, SentEntry, Suppression
 from retention.store.timers import TimerStore
 
@@ -36,9 +35,9 @@ def _holdout(prefix: str, journey: str = "winback") -> str:
 
 
 @pytest.fixture
-def world(moto_endpoint: str) -> Iterator[World]:
+def world(moto_account: None) -> Iterator[World]:
     # Day-wide timer buckets: these tests sweep once per simulated day, like the demo.
-    with EmbeddedAws(stage=f"j{next(_stages)}", endpoint=moto_endpoint, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"j{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
         yield World()
 
 
@@ -200,14 +199,13 @@ def test_ses_throttling_is_retried_and_nothing_is_lost_or_doubled(world: World, 
     monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=waits.append))
     throttled = {"left": 3}
 
-    def throttle(**kwargs):
-        if throttled["left"] > 0:
+    def throttle(event_name, request):
+        if event_name == "before-send.sesv2.SendEmail" and throttled["left"] > 0:
             throttled["left"] -= 1
             return _throttling_response()
         return None
 
-    ses.client().meta.events.register("before-send.sesv2.SendEmail", throttle)
-    try:
+    with faults(throttle):  # answered by the emulator before SES would act
         assert world.deliver(WINBACK_START)["batchItemFailures"] == []
         assert len(waits) == 3  # botocore backed off and retried
 
@@ -224,8 +222,6 @@ def test_ses_throttling_is_retried_and_nothing_is_lost_or_doubled(world: World, 
         throttled["left"] = 0  # SES recovers; SQS delivers the failed records again
         world.deliver(WINBACK_START + timedelta(days=7, minutes=5))
         world.deliver(WINBACK_START + timedelta(days=7, minutes=10))
-    finally:
-        ses.client().meta.events.unregister("before-send.sesv2.SendEmail", throttle)
     for cid in customers:
         assert world.templates_to(cid) == ["winback_miss_you", "winback_feedback"]
 

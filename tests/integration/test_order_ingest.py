@@ -78,7 +78,7 @@ def test_non_json_body_fails_alone(aws, lambda_context):
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
 
 
-def test_each_order_delivered_three_times_gives_the_profile_of_one_delivery(moto_endpoint):
+def test_each_order_delivered_three_times_gives_the_profile_of_one_delivery(moto_account):
     # Given the same order history, delivered once to one stage and 1-3 times shuffled to another
     from retention.local.embedded import EmbeddedAws
 
@@ -95,7 +95,7 @@ def test_each_order_delivered_three_times_gives_the_profile_of_one_delivery(moto
     rng.shuffle(deliveries)
 
     def run(stage: str, bodies: list[dict]) -> dict:
-        with EmbeddedAws(stage=stage, endpoint=moto_endpoint), clock.frozen_at(T0 + timedelta(days=60)):
+        with EmbeddedAws(stage=stage, shared=True), clock.frozen_at(T0 + timedelta(days=60)):
             handler = load_function("order_ingest").handler
             for start in range(0, len(bodies), 10):
                 assert invoke(handler, _sqs_batch(bodies[start : start + 10])) == {"batchItemFailures": []}

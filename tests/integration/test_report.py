@@ -23,9 +23,9 @@ SENT = T0 + timedelta(days=90)
 
 
 @pytest.fixture(scope="module")
-def tracked(moto_endpoint: str) -> Iterator[World]:
+def tracked(moto_account: None) -> Iterator[World]:
     """Twelve win-back emails: six opened by people, three by Apple's proxy only, two clicked, one ordered."""
-    with EmbeddedAws(stage=f"r{next(_stages)}", endpoint=moto_endpoint, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"r{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
         world = World()
         ids = treated("REP", 12)
         world.winback_sent(ids, T0, SENT)

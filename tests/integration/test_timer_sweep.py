@@ -66,18 +66,18 @@ _stages = itertools.count()
 
 
 @pytest.fixture
-def aws(moto_endpoint):
+def aws(moto_account):
     """Day-wide buckets and two shards: these tests step through months of simulated time, and
     the emulator's GSI Query is slow, so hour buckets would cost thousands of queries per test.
     ``hourly`` gives the production layout where the test is about hours."""
     env = {"TIMER_BUCKET_HOURS": "24", "TIMER_SHARDS": "2"}
-    with EmbeddedAws(stage=f"sweep{next(_stages)}", endpoint=moto_endpoint, env=env) as embedded:
+    with EmbeddedAws(stage=f"sweep{next(_stages)}", shared=True, env=env) as embedded:
         yield embedded
 
 
 @pytest.fixture
-def hourly(moto_endpoint):
-    with EmbeddedAws(stage=f"hourly{next(_stages)}", endpoint=moto_endpoint) as embedded:
+def hourly(moto_account):
+    with EmbeddedAws(stage=f"hourly{next(_stages)}", shared=True) as embedded:
         yield embedded
 
 

@@ -28,8 +28,8 @@ READ = SENT + timedelta(hours=3)
 
 
 @pytest.fixture
-def world(moto_endpoint: str) -> Iterator[World]:
-    with EmbeddedAws(stage=f"k{next(_stages)}", endpoint=moto_endpoint, env=DAY_STEPPED_TIMERS):
+def world(moto_account: None) -> Iterator[World]:
+    with EmbeddedAws(stage=f"k{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
         yield World()
 
 

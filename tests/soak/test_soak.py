@@ -31,10 +31,8 @@ from retention.local.history import HISTORY_START, ShopEventRecord, _malformed, 
 from retention.local.outbox import sent_count, sent_mail
 from retention.local.replay import queue_depth, replay
 from retention.local.simulation import DAY_STEPPED_TIMERS, ScheduledJobs
-from retention.mail import ses
 from retention.observability import logger
 from retention.settings import settings
-from retention.store import dynamo
 from retention.store.customers import CustomerStore
 
 CUSTOMERS = int(os.environ.get("SOAK_CUSTOMERS", "30"))
@@ -82,7 +80,7 @@ def _run(events: list[ShopEventRecord], chaos: bool, stage: str) -> Outcome:
         first = sent_count()
         jobs = ScheduledJobs(aws=aws, **kwargs)
         share = 0.05 if chaos else 0.0
-        with throttling({"dynamodb": dynamo.client(), "sesv2": ses.client()}, share, seed=SEED) as injected:
+        with throttling(("dynamodb", "sesv2"), share, seed=SEED) as injected:
             day_end = _with_progress(jobs, stage)
             replay(aws, events, seed=SEED, on_day_end=day_end, on_day_start=jobs.day_start, **kwargs)
         profiles = {

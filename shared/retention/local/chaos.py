@@ -7,21 +7,21 @@ succeeded; one whose deliveries all failed becomes visible again (and, after the
 ``maxReceiveCount``, lands in its dead-letter queue).
 
 :func:`throttling` answers a share of the chosen services' requests with their throttling error
-before they leave botocore (a ``before-send`` hook), so the clients' standard retry mode has to
+before the emulator applies them (:func:`retention.local.embedded.faults`), so the clients' standard retry mode has to
 absorb them, as it would in AWS.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from retention.local.embedded import EmbeddedAws
+from retention.local.embedded import EmbeddedAws, faults
 from retention.local.runtime import DrainStats, QueueDriver
 
 THROTTLE = {
@@ -50,34 +50,34 @@ class ChaosQueueDriver(QueueDriver):
 
 
 @contextmanager
-def throttling(clients: dict[str, Any], share: float, seed: int = 17) -> Iterator[dict[str, int]]:
-    """Answer ``share`` of the requests of ``clients`` (service name → client) with that service's
-    throttling error, and skip botocore's back-off sleeps (no wall-clock waits in tests)."""
+def throttling(services: Iterable[str], share: float, seed: int = 17) -> Iterator[dict[str, int]]:
+    """Answer ``share`` of the requests to ``services`` (botocore service names) with that service's
+    throttling error before the emulator applies them, and skip botocore's back-off sleeps (no
+    wall-clock waits in tests)."""
     import botocore.endpoint
 
     rng = random.Random(seed)
+    chosen = set(services)
     injected = {"requests": 0, "throttled": 0}
-    hooks = []
-    for service, client in clients.items():
+
+    def throttle(event_name: str, request: Any) -> AWSResponse | None:
+        service = event_name.split(".")[1] if event_name.count(".") >= 1 else ""
+        if service not in chosen:
+            return None
+        injected["requests"] += 1
+        if rng.random() >= share:
+            return None
+        injected["throttled"] += 1
         status, code, body = THROTTLE[service]
+        headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}
+        response = AWSResponse("https://throttled.local", status, headers, SimpleNamespace())
+        response._content = body
+        return response
 
-        def before_send(_status: int = status, _code: str = code, _body: bytes = body, **_: Any) -> Any:
-            injected["requests"] += 1
-            if rng.random() >= share:
-                return None
-            injected["throttled"] += 1
-            headers = {"x-amzn-ErrorType": _code, "Content-Type": "application/x-amz-json-1.0"}
-            response = AWSResponse("https://throttled.local", _status, headers, SimpleNamespace())
-            response._content = _body
-            return response
-
-        client.meta.events.register(f"before-send.{service}", before_send)
-        hooks.append((client, service, before_send))
     saved_time = botocore.endpoint.time
     botocore.endpoint.time = SimpleNamespace(sleep=lambda _seconds: None, time=saved_time.time)  # type: ignore[assignment]
     try:
-        yield injected
+        with faults(throttle):
+            yield injected
     finally:
         botocore.endpoint.time = saved_time  # type: ignore[assignment]
-        for client, service, hook in hooks:
-            client.meta.events.unregister(f"before-send.{service}", hook)

@@ -1,8 +1,21 @@
-"""An embedded AWS: moto's server on 127.0.0.1 with every table, queue and bus of template.yaml.
+"""An embedded AWS: moto's backends in this process, with every table, queue and bus of template.yaml.
 
 The same helper serves ``make demo``, the CLI and the tests. Handlers need no change to run
-against it: boto3 follows ``AWS_ENDPOINT_URL``, and each function's environment variables
-are taken from the template with ``!Ref`` resolved to the local resource names.
+against it: moto's in-process mode answers every boto3 request before it leaves botocore (no
+socket, no HTTP server), and each function's environment variables are taken from the template
+with ``!Ref`` resolved to the local resource names. The requests are the deployed ones — the
+real store code builds and sends them, botocore serialises, signs and parses them — only the
+network hop is gone.
+
+Why in-process (measured, ``bench/bench_emulator.py``): moto's HTTP server costs 5–9 ms a
+request (werkzeug closes every connection; client and server share one core's GIL), moto in
+the process about 2 ms. A second process with keep-alive would let client and server use both
+cores, but HTTP framing costs more CPU than the second core gives back for a workload that
+waits on every answer, so the fastest embedded AWS on two cores is the in-process one.
+
+Anything that needs a URL (``aws --endpoint-url``, a browser, ``make demo SERVE=1``) gets one
+from :meth:`EmbeddedAws.serve_url`: moto's ``ThreadedMotoServer`` over the same in-process
+backends.
 """
 
 from __future__ import annotations
@@ -12,7 +25,9 @@ import logging
 import os
 import secrets as secrets_module
 import string
-import urllib.request
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,17 +70,18 @@ class EmbeddedAws:
         self,
         stage: str = "local",
         parameters: dict[str, Any] | None = None,
-        endpoint: str = "",
         env: dict[str, str] | None = None,
+        shared: bool = False,
     ) -> None:
-        """``endpoint`` reuses a running server (tests share one, each with its own stage);
-        ``env`` adds settings for this run (e.g. the timer layout of a day-stepped simulation)."""
+        """``shared`` keeps what the account already holds (tests share one account, each test
+        with its own stage); otherwise the run starts from an empty account. ``env`` adds settings
+        for this run (e.g. the timer layout of a day-stepped simulation)."""
         self.stage = stage
         self.extra_env = env or {}
         self.template = cfn.load_template()
         self.parameters = {**cfn.parameter_defaults(self.template), "Stage": stage, **(parameters or {})}
         self.resources = LocalResources()
-        self.endpoint = endpoint
+        self.shared = shared
         self._saved_env: dict[str, str | None] = {}
 
     def __enter__(self) -> EmbeddedAws:
@@ -75,14 +91,12 @@ class EmbeddedAws:
         self.stop()
 
     def start(self) -> EmbeddedAws:
-        if not self.endpoint:
-            self.endpoint = start_server()
-            # moto's backends live in the process, shared by every server it starts: a run
-            # that owns its server starts from an empty account.
-            urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+        start_in_process()
+        if not self.shared:
+            reset_account()
+        self._saved_env.setdefault("AWS_ENDPOINT_URL", os.environ.pop("AWS_ENDPOINT_URL", None))
         self._set_env(
             {
-                "AWS_ENDPOINT_URL": self.endpoint,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_SESSION_TOKEN": "testing",
@@ -110,7 +124,12 @@ class EmbeddedAws:
         _reset_settings()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+        return boto3.client(service, region_name=REGION)
+
+    def serve_url(self) -> str:
+        """A URL for tools outside this process (``aws --endpoint-url``): moto's server over the
+        same backends, started on first use on a free loopback port."""
+        return start_server()
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
@@ -238,22 +257,82 @@ class EmbeddedAws:
             self.resources.rules[logical_id] = name
 
 
-def start_server() -> str:
-    """Start moto's server on a free loopback port (daemon thread) and return its URL."""
-    from moto.server import ThreadedMotoServer  # lazily: moto is a development dependency
+_mock: Any = None
+_request_lock = threading.RLock()
+Fault = Callable[[str, Any], Any]
+"""``(event name, request) -> response or None``: an answer the emulator gives before AWS would act."""
+_faults: list[Fault] = []
+
+
+@contextmanager
+def faults(fault: Fault) -> Iterator[None]:
+    """Let ``fault`` answer requests first (throttling, errors): a request it answers never reaches
+    the backends, as a throttled request never reaches DynamoDB. A botocore ``before-send`` hook
+    cannot do this in-process: botocore calls every hook, so the emulator would apply the request
+    and the client would see the injected error."""
+    _faults.append(fault)
+    try:
+        yield
+    finally:
+        _faults.remove(fault)
+
+
+def start_in_process() -> None:
+    """Answer every boto3 request of this process from moto's backends (idempotent).
+
+    Each request is handled under one lock, so a handler running in another thread (the local
+    tracking API, overlapping sweeps in a test) sees every request applied whole, as DynamoDB
+    applies each request atomically; moto's backends are not thread-safe on their own.
+    """
+    global _mock
+    if _mock is not None:
+        return
+    from moto import mock_aws  # lazily: moto is a development dependency
+    from moto.core.botocore_stubber import BotocoreStubber
 
     from retention.local import moto_patches
 
     moto_patches.apply()
+    answer = BotocoreStubber.__call__
+
+    def serialised(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        for fault in list(_faults):
+            injected = fault(event_name, request)
+            if injected is not None:
+                return injected
+        with _request_lock:
+            return answer(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = serialised  # type: ignore[method-assign]
+    _mock = mock_aws()
+    _mock.start(reset=False)
+
+
+def reset_account() -> None:
+    """Empty every in-process backend: a run that owns the account starts from nothing."""
+    from moto.core.base_backend import BackendDict
+
+    with _request_lock:
+        BackendDict.reset()
+
+
+_server_url: str = ""
+
+
+def start_server() -> str:
+    """moto's server on a free loopback port (daemon thread) over this process's backends; its URL."""
+    global _server_url
+    if _server_url:
+        return _server_url
+    from moto.server import ThreadedMotoServer
+
+    start_in_process()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    _servers.append(server)
     host, port = server.get_host_and_port()
-    return f"http://{host}:{port}"
-
-
-_servers: list[Any] = []
+    _server_url = f"http://{host}:{port}"
+    return _server_url
 
 
 def reset_service_clients() -> None:
