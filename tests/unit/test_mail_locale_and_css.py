@@ -20,9 +20,20 @@ def test_german_customer_gets_the_german_variant_and_german_formats() -> None:
 
 
 def test_missing_variant_falls_back_to_default_language_and_its_formats() -> None:
-    rendered = render(Renderer(), "coupon_expiry_reminder", profile(locale="de-DE"), coupon=COUPON)
+    rendered = render(Renderer(), "coupon_expiry_reminder", profile(locale="fr-FR"), coupon=COUPON)
     assert rendered.language == "en"
-    assert "Dec 14, 2026" in rendered.subject  # English text is not mixed with German dates
+    assert "Dec 14, 2026" in rendered.subject  # English text is not mixed with French dates
+
+
+def test_a_german_customer_gets_every_email_of_every_journey_in_german() -> None:
+    renderer = Renderer()
+    german = profile(locale="de-DE", name="Greta Schneider", time_zone="Europe/Berlin")
+    for template in renderer.catalog.templates:
+        rendered = render(renderer, template, german, coupon=COUPON)
+        assert rendered.language == "de", template
+        assert "Hallo Greta," in rendered.text, template
+    reminder = render(renderer, "coupon_expiry_reminder", german, coupon=COUPON)
+    assert reminder.subject == "Ihr Code für 15 % Rabatt läuft am 15.12.2026 ab"  # 23:00 UTC is past midnight in Berlin
 
 
 def test_british_customer_gets_british_dates_and_unknown_locales_fall_back() -> None:
