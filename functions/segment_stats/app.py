@@ -1,7 +1,9 @@
-"""Daily population statistics: RFM quintile cut points, VIP spend threshold, median order gap.
+"""Daily population statistics: RFM quintile cut points, VIP spend threshold, median order gap,
+the churn weights refitted on the shop's own history and the shop's churn-risk percentiles.
 
 The only scheduled job allowed to read every profile: a parallel Scan (4 segments), once a
-day. Per-event scoring reads the stored result through a one-hour cache.
+day. Per-event scoring reads the stored result through a one-hour cache. This is the only
+function that loads numpy (its own requirements.txt; the layer does not carry it).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retention import clock
+from retention import clock, daily_stats
 from retention.observability import logger, metrics, tracer
-from retention.segments import StatsInputs, collect_inputs, stats_from_inputs
+from retention.segments import load_definitions
 from retention.settings import settings
 from retention.store.customers import CustomerStore
 from retention.store.stats import StatsStore
@@ -31,13 +33,26 @@ def _segments() -> int:
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
     store = CustomerStore(settings().customers_table)
-    segments, now = _segments(), clock.now()
+    definitions, segments, now = load_definitions(), _segments(), clock.now()
     with ThreadPoolExecutor(max_workers=segments) as pool:
-        # Each worker reduces its scan segment to a few floats per buyer while it reads.
-        parts = pool.map(lambda segment: collect_inputs(store.scan_profiles(segment, segments), now), range(segments))
-        inputs = functools.reduce(StatsInputs.merge, parts, StatsInputs())
-    stats = stats_from_inputs(inputs, now)
+        # Each worker reduces its scan segment while it reads: floats per buyer, two bounded samples.
+        parts = pool.map(
+            lambda segment: daily_stats.collect(store.scan_profiles(segment, segments), now, definitions),
+            range(segments),
+        )
+        inputs = functools.reduce(daily_stats.DailyInputs.merge, parts)
+    stats, refit = daily_stats.compute(inputs, now, definitions)
     StatsStore(store.table_name).put(stats)
     metrics.add_metric(name="BuyersInStatistics", unit=MetricUnit.Count, value=stats.buyers)
-    logger.info("population statistics stored", buyers=stats.buyers, vip_spend=str(stats.vip_spend))
-    return {"buyers": stats.buyers, "vip_spend": str(stats.vip_spend), "median_gap_days": stats.median_gap_days}
+    metrics.add_metric(name="ChurnModelRefitted", unit=MetricUnit.Count, value=int(refit.model is not None))
+    churn_model = "fitted" if refit.model else "shipped"
+    logger.info(
+        "population statistics stored",
+        buyers=stats.buyers,
+        vip_spend=str(stats.vip_spend),
+        churn_model=churn_model,
+        churn_refit=refit.reason,
+        churn_risk_p70=stats.risk_percentile(70),
+    )
+    summary = {"buyers": stats.buyers, "vip_spend": str(stats.vip_spend), "median_gap_days": stats.median_gap_days}
+    return {**summary, "churn_model": churn_model, "churn_training_rows": stats.churn_training_rows}

@@ -2,9 +2,10 @@
 
 The expected gap between orders is the customer's own mean gap shrunk towards the
 population's median gap, so a customer with two orders is not judged by one interval.
-Risk is a logistic model over scale-free profile facts whose weights ``make eval`` fits on the
-CDNOW calibration period; it ranks who buys again better than recency alone or BG/NBD
-(figures in the README).
+Risk is a logistic model over scale-free profile facts. The shipped weights (segments.yaml) were
+fitted by ``make eval`` on the CDNOW calibration period; once a shop has enough history the daily
+statistics job refits them on the shop's own orders (``retention.churn_fit``) and stores them
+with the statistics. Scoring here stays plain Python: per-event code never loads numpy.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 from datetime import datetime, timedelta
 
 from retention.models.profile import CustomerProfile
-from retention.models.segments import ChurnModelSettings
+from retention.models.segments import ChurnModel
 
 PRIOR_WEIGHT = 1.0
 """How many intervals' worth of weight the population median gap carries."""
@@ -30,9 +31,14 @@ def expected_gap_days(profile: CustomerProfile, population_gap_days: float) -> f
     dates = profile.order_dates
     if len(dates) < 2:
         return population_gap_days
-    observed = days_between(dates[0], dates[-1])
-    intervals = len(dates) - 1
-    return (observed + PRIOR_WEIGHT * population_gap_days) / (intervals + PRIOR_WEIGHT)
+    return shrunk_gap_days(days_between(dates[0], dates[-1]), len(dates) - 1, population_gap_days)
+
+
+def shrunk_gap_days(span_days: float, intervals: int, population_gap_days: float) -> float:
+    """``span_days`` over ``intervals`` gaps, with the population median counted as one more gap."""
+    if intervals < 1:
+        return population_gap_days
+    return (span_days + PRIOR_WEIGHT * population_gap_days) / (intervals + PRIOR_WEIGHT)
 
 
 def gap_regularity(profile: CustomerProfile) -> float:
@@ -57,12 +63,17 @@ def model_features(order_count: int, days_since_last: float, days_since_first: f
     }
 
 
-def return_probability(features: dict[str, float], model: ChurnModelSettings) -> float:
+def return_probability(features: dict[str, float], model: ChurnModel) -> float:
     z = model.intercept + sum(weight * features[name] for name, weight in model.weights.items())
     return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def churn_risk(profile: CustomerProfile, as_of: datetime, model: ChurnModelSettings, gap_days: float) -> float:
+def risk_of(features: dict[str, float], model: ChurnModel) -> float:
+    """1 - P(an order within the horizon), rounded as stored on the profile and in the percentiles."""
+    return round(1 - return_probability(features, model), 4)
+
+
+def churn_risk(profile: CustomerProfile, as_of: datetime, model: ChurnModel, gap_days: float) -> float:
     """Risk in 0..1 that the customer does not order within the model's horizon; 0 for non-buyers."""
     if profile.order_count == 0 or profile.last_order_at is None or profile.first_order_at is None:
         return 0.0
@@ -72,7 +83,7 @@ def churn_risk(profile: CustomerProfile, as_of: datetime, model: ChurnModelSetti
         days_between(profile.first_order_at, as_of),
         gap_days,
     )
-    return round(1 - return_probability(features, model), 4)
+    return risk_of(features, model)
 
 
 def expected_next_order_at(profile: CustomerProfile, gap_days: float) -> datetime | None:

@@ -19,7 +19,7 @@ import yaml
 
 from retention import churn
 from retention.models.profile import CustomerProfile
-from retention.models.segments import Classification, PopulationStats, Rule, SegmentDefinitions
+from retention.models.segments import RISK_PERCENTILE, Classification, PopulationStats, Rule, SegmentDefinitions
 from retention.paths import templates_dir
 
 _COMPARE = {
@@ -59,8 +59,13 @@ def load_definitions(path: Path | None = None) -> SegmentDefinitions:
 
 
 def facts(profile: CustomerProfile, as_of: datetime, stats: PopulationStats, definitions: SegmentDefinitions) -> dict:
-    """Every fact a rule may test, computed from the profile at ``as_of``."""
+    """Every fact a rule may test, computed from the profile at ``as_of``.
+
+    Churn risk uses the weights fitted on this shop when the statistics carry them, else the
+    shipped ones from segments.yaml.
+    """
     gap = churn.expected_gap_days(profile, stats.median_gap_days)
+    model = stats.churn_model or definitions.churn_model
     since_last = churn.days_between(profile.last_order_at, as_of) if profile.last_order_at else 0.0
     since_first = churn.days_between(profile.first_order_at, as_of) if profile.first_order_at else 0.0
     registered = profile.registered_at or profile.first_order_at or profile.created_at
@@ -72,7 +77,7 @@ def facts(profile: CustomerProfile, as_of: datetime, stats: PopulationStats, def
         "days_since_registered": churn.days_between(registered, as_of) if registered else 0.0,
         "expected_gap_days": gap,
         "overdue_ratio": (since_last / gap) if profile.order_count and gap > 0 else 0.0,
-        "churn_risk": churn.churn_risk(profile, as_of, definitions.churn_model, gap),
+        "churn_risk": churn.churn_risk(profile, as_of, model, gap),
         "referral_count": profile.referral_count,
         "coupon_order_share": (len(profile.coupons_used) / profile.order_count) if profile.order_count else 0.0,
         "category_count": len(profile.categories),
@@ -100,10 +105,20 @@ def rfm_scores(values: dict[str, float], stats: PopulationStats) -> tuple[int, i
     )
 
 
-def matches(rule: Rule, values: dict[str, float], stats: PopulationStats) -> bool:
+def statistic(name: str, stats: PopulationStats, definitions: SegmentDefinitions) -> float:
+    """What ``$name`` in a rule stands for today: a population statistic, or a percentile of the
+    shop's churn risk (``churn_model.fallback_risk_threshold`` until the daily job has one)."""
+    percentile = RISK_PERCENTILE.match(name)
+    if percentile:
+        value = stats.risk_percentile(int(percentile.group(1)))
+        return definitions.churn_model.fallback_risk_threshold if value is None else value
+    return float(getattr(stats, name))
+
+
+def matches(rule: Rule, values: dict[str, float], stats: PopulationStats, definitions: SegmentDefinitions) -> bool:
     for fact, conditions in rule.when.items():
         for op, expected in conditions.items():
-            target = float(getattr(stats, expected[1:])) if isinstance(expected, str) else expected
+            target = statistic(expected[1:], stats, definitions) if isinstance(expected, str) else expected
             if not _COMPARE[op](values[fact], target):
                 return False
     return True
@@ -114,9 +129,11 @@ def classify(
 ) -> Classification:
     definitions = definitions or load_definitions()
     values = facts(profile, as_of, stats, definitions)
-    lifecycle = next((r.name for r in definitions.lifecycle if matches(r, values, stats)), "unclassified")
-    customer_type = next((r.name for r in definitions.customer_types if matches(r, values, stats)), "unknown")
-    tags = [r.name for r in definitions.tags if matches(r, values, stats)]
+    lifecycle = next((r.name for r in definitions.lifecycle if matches(r, values, stats, definitions)), "unclassified")
+    customer_type = next(
+        (r.name for r in definitions.customer_types if matches(r, values, stats, definitions)), "unknown"
+    )
+    tags = [r.name for r in definitions.tags if matches(r, values, stats, definitions)]
     gap = values["expected_gap_days"]
     return Classification(
         lifecycle=lifecycle,

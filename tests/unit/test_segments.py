@@ -134,6 +134,42 @@ def test_churn_risk_grows_with_recency_and_falls_with_frequency():
     assert churn.churn_risk(customer(orders=0), T0, model, 30) == 0
 
 
+def _percentiles(p70: float) -> list[float]:
+    """99 ascending percentiles whose 70th is ``p70``."""
+    return [round(p70 * n / 70, 4) if n <= 70 else round(p70 + (1 - p70) * (n - 70) / 30, 4) for n in range(1, 100)]
+
+
+def test_at_risk_uses_the_shops_own_risk_percentile():
+    # Given a loyal customer 1.5 gaps overdue, whose churn risk under the shipped weights is ~0.54
+    profile = customer(orders=4, gap_days=30)
+    at = T0 + timedelta(days=45)
+    risk = classify(profile, at, STATS).churn_risk
+    assert 0.5 < risk < 0.6
+    # Before any statistics the fallback threshold (0.5) applies: at risk
+    assert load_definitions().churn_model.fallback_risk_threshold == 0.5
+    assert classify(profile, at, STATS).lifecycle == "at_risk"
+    # In a shop where 30 % of the buyers are riskier still, the same customer is not at risk
+    restless_shop = STATS.model_copy(update={"churn_risk_percentiles": _percentiles(p70=risk + 0.01)})
+    assert classify(profile, at, restless_shop).lifecycle == "loyal"
+    # and in a shop where 70 % are calmer, they are
+    calm_shop = STATS.model_copy(update={"churn_risk_percentiles": _percentiles(p70=risk - 0.01)})
+    assert classify(profile, at, calm_shop).lifecycle == "at_risk"
+    # exactly at the percentile counts (gte)
+    on_the_line = STATS.model_copy(update={"churn_risk_percentiles": _percentiles(p70=risk)})
+    assert classify(profile, at, on_the_line).lifecycle == "at_risk"
+
+
+def test_weights_fitted_on_the_shop_replace_the_shipped_ones():
+    shipped = load_definitions().churn_model
+    weights = {**shipped.weights, "overdue_ratio": -3.0}
+    fitted = shipped.shipped().model_copy(update={"intercept": 4.0, "weights": weights})
+    profile = customer(orders=4, gap_days=30)
+    at = T0 + timedelta(days=45)
+    own = classify(profile, at, STATS.model_copy(update={"churn_model": fitted})).churn_risk
+    gap = churn.expected_gap_days(profile, STATS.median_gap_days)
+    assert own == churn.churn_risk(profile, at, fitted, gap) != classify(profile, at, STATS).churn_risk
+
+
 def test_expected_gap_is_shrunk_towards_the_population():
     two_orders = customer(orders=2, gap_days=10)
     assert churn.expected_gap_days(two_orders, 50) == pytest.approx(30)
@@ -157,6 +193,21 @@ def test_statistics_put_the_vip_threshold_at_the_top_fifth():
         ("lifecycle:\n  - name: a\n  - name: a", "duplicate names"),
         ("inactivity: {floor_days: 200, ceiling_days: 100}", "floor_days"),
         ("lifecycle: [", "not valid YAML"),
+        (
+            "lifecycle:\n  - name: x\n    when: {churn_risk: {gte: $churn_risk_p100}}",
+            "$churn_risk_p1 … $churn_risk_p99",
+        ),
+        ("lifecycle:\n  - name: x\n    when: {churn_risk: {gte: churn_risk_p7}}", "$churn_risk_p1 … $churn_risk_p99"),
+        (
+            "lifecycle:\n  - name: x\n    when: {total_spent: {gte: $churn_risk_p70}}",
+            "total_spent: $churn_risk_p70 is a percentile of churn risk; compare churn_risk with it",
+        ),
+        (
+            "churn_model: {intercept: 0, weights: {}, horizon_days: 200}",
+            "refit.min_history_days must exceed horizon_days",
+        ),
+        ("churn_model: {intercept: 0, weights: {}, refit: {sample_size: 10000000}}", "sample_size"),
+        ("churn_model: {intercept: 0, weights: {}, fallback_risk_threshold: 2}", "fallback_risk_threshold"),
     ],
 )
 def test_invalid_definitions_are_refused_with_a_clear_message(change, message):
