@@ -601,6 +601,7 @@ class Dispatcher:
             kind=_step_kind(state.journey),
             due_at=due,
             generation=state.cycle,
+            firing=step_arming(step_index, state.deferrals),
             payload={"cycle": state.cycle, "step": step_index},
         )
         return timer_put(self.store.table_name, timer, now, self.layout)
@@ -642,6 +643,12 @@ class Dispatcher:
                 self.store.delete_item(state.customer_id, timer_sort_key(_step_kind(state.journey))),
             ]
         )
+
+
+def step_arming(step_index: int, deferrals: int) -> int:
+    """The firing number of a step timer: unique per arming within a cycle (each step, each
+    deferral of it), so a sweep holding a stale read of the index can never claim its successor."""
+    return step_index * (MAX_DEFERRALS + 1) + deferrals + 1
 
 
 def _whole_number(value: object) -> int | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from retention.local.embedded import EmbeddedAws
 from retention.local.metering import RequestCounter
 from retention.local.runtime import invoke, load_function
 from retention.models.events import OrderPlacedEvent
+from retention.models.timers import Timer
 from retention.segments import load_definitions
 from retention.settings import settings
 from retention.store import dynamo
@@ -116,18 +116,82 @@ def test_missed_runs_are_caught_up_by_the_next_sweep(hourly):
     assert len(published.of("CustomerInactive")) == 1
 
 
-def test_overlapping_sweeps_never_fire_a_timer_twice(aws):
+class StaleReader(TimerStore):
+    """A sweep's timer store that, between reading the index and its first claim, lets
+    ``meanwhile`` run: the interleaving two overlapping sweeps can produce, driven explicitly."""
+
+    def __init__(self, table: str, meanwhile) -> None:
+        super().__init__(table)
+        self.meanwhile = meanwhile
+
+    def due(self, start, now):
+        read = list(super().due(start, now))  # the index as this sweep saw it
+        if read and self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        yield from read
+
+
+def _stale_sweep(at, meanwhile):
+    table = settings().customers_table
+    published = Published()
+    run_sweep(
+        now=at,
+        customers=CustomerStore(table),
+        timers=StaleReader(table, meanwhile),
+        stats=default_stats(at, load_definitions()),
+        definitions=load_definitions(),
+        publish=published,
+        token="stale-sweep",
+    )
+    return published
+
+
+def test_a_sweep_that_read_the_index_before_another_fired_cannot_fire_the_successor(aws):
+    # Given a journey step timer due now, and a second sweep that fires it, after which the
+    # dispatcher arms the next step with the same generation (the journey's cycle)
+    table = settings().customers_table
+    store = TimerStore(table)
+    at = T0 + timedelta(days=10)
+    step = Timer(customer_id="C1", kind="journey:winback", due_at=at - timedelta(hours=1), generation=1)
+    store.arm(step, at - timedelta(days=1))
+    fired_meanwhile = Published()
+
+    def another_sweep_fires_and_the_next_step_is_armed() -> None:
+        _sweep(at, token="other-sweep", published=fired_meanwhile)
+        successor = step.model_copy(update={"due_at": at + timedelta(days=3), "firing": 2})
+        store.arm(successor, at)
+
+    # When a sweep that read the index before all that claims what it read
+    published = _stale_sweep(at, another_sweep_fires_and_the_next_step_is_armed)
+    # Then the step fired once (by the other sweep) and the successor, not yet due, did not fire
+    assert len(fired_meanwhile.of("TimerFired")) == 1
+    assert published.of("TimerFired") == []
+    assert store.get("C1", "journey:winback").firing == 2
+
+
+def test_a_sweep_that_read_the_index_before_another_re_armed_inactivity_cannot_fire_it_again(aws):
+    # Given six customers whose inactivity timers are due
     for n in range(6):
         _place(f"C{n}", f"O{n}", T0)
     at = T0 + timedelta(days=61)
-    published = Published()
-    threads = [threading.Thread(target=_sweep, args=(at, f"sweep-{n}", published)) for n in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    fired = sorted(e.detail["customer_id"] for e in published.of("CustomerInactive"))
+    first = Published()
+    # When one sweep reads the index, a second sweep fires and re-arms every timer, and the
+    # first then claims, and a third sweep runs after both
+    stale = _stale_sweep(at, lambda: _sweep(at, token="second", published=first))
+    _, third = _sweep(at + timedelta(minutes=15), token="third")
+    # Then each customer was announced inactive exactly once
+    fired = sorted(e.detail["customer_id"] for e in first.of("CustomerInactive"))
     assert fired == [f"C{n}" for n in range(6)]
+    assert stale.of("CustomerInactive") == [] and third.of("CustomerInactive") == []
+
+
+def test_a_timer_cannot_be_claimed_before_it_is_due(aws):
+    _place("C1", "O1", T0)
+    timer = _timer()
+    store = TimerStore(settings().customers_table)
+    assert not store.claim(timer, "early", timer.due_at - timedelta(seconds=1))
+    assert store.claim(timer, "on-time", timer.due_at)
 
 
 def test_a_sweep_mid_flight_keeps_its_claim_from_a_second_sweep(aws):

@@ -7,10 +7,14 @@ cursor, one Query per (hour, shard): its cost grows with the hours swept and the
 never with the number of customers. Shards spread one hour's timers over several partitions
 so a busy hour (a campaign, a birthday-heavy day) has no hot key.
 
-Firing is claim → emit → finish. The claim is a conditional update on the timer's
-``generation`` (a new order re-arms the timer with a new generation, so a stale timer cannot
-be claimed) and on no live claim (so two overlapping sweeps cannot both fire it). A claim
-left by a crashed sweep expires after ``CLAIM_TTL`` and is taken over, so nothing is lost.
+Firing is claim → emit → finish. The claim is a conditional update that names the exact
+arming the sweep read from the index — its ``generation``, ``firing`` and ``due_at`` — and
+requires it to be due now and unclaimed. Every re-arm changes one of them (a new order gives a
+new generation, an inactivity re-arm the next firing, a journey step or deferral its own firing
+number), so a sweep that read the index before another sweep fired and re-armed the timer finds
+the successor, not the timer it read, and cannot fire it again; and a timer not yet due cannot
+be claimed at all. A claim left by a crashed sweep expires after ``CLAIM_TTL`` and is taken
+over, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -144,14 +148,16 @@ class TimerStore:
                 Key={"pk": {"S": customer_pk(timer.customer_id)}, "sk": {"S": timer_sort_key(timer.kind)}},
                 UpdateExpression="SET claim_token = :t, claimed_at = :now",
                 ConditionExpression=(
-                    "generation = :g AND attribute_exists(due_bucket) AND "
-                    "(attribute_not_exists(claim_token) OR claimed_at < :stale)"
+                    "generation = :g AND firing = :f AND due_at = :due AND due_at <= :now AND "
+                    "attribute_exists(due_bucket) AND (attribute_not_exists(claim_token) OR claimed_at < :stale)"
                 ),
                 ExpressionAttributeValues={
                     ":t": {"S": token},
                     ":now": {"S": now.isoformat()},
                     ":stale": {"S": (now - CLAIM_TTL).isoformat()},
                     ":g": {"N": str(timer.generation)},
+                    ":f": {"N": str(timer.firing)},
+                    ":due": {"S": timer.due_at.isoformat()},
                 },
             )
         except ClientError as exc:
