@@ -1,10 +1,10 @@
 """Fixes to the emulator (never to production code) so the embedded AWS scales like the real one.
 
 moto answers correctly but walks whole tables where DynamoDB reads one partition or one
-index. On a year-long replay of a few thousand customers that turns every request into
-O(table) work; these patches make the same requests cost what they cost in DynamoDB,
-without changing a single answer. They patch moto's backend classes, which moto's HTTP
-server (``ThreadedMotoServer``) and its in-process mock (``moto.mock_aws``) share, so one
+index, so on a replay of a few thousand customers every request becomes O(table) work.
+These patches make the same requests cost what they cost in DynamoDB without changing a
+single answer. They patch moto's backend and serializer classes, which moto's HTTP server
+(``ThreadedMotoServer``) and its in-process mock (``moto.mock_aws``) share, so one
 :func:`apply` (idempotent, before or after ``mock_aws()`` starts) serves both modes.
 
 ``TransactWriteItems``
@@ -14,29 +14,44 @@ server (``ThreadedMotoServer``) and its in-process mock (``moto.mock_aws``) shar
 
 Main-table ``Query``
     moto sorts every item of the table, keeps the queried partition and sorts again. The
-    patch hands moto's own query code just that partition (read without creating an empty
-    entry in moto's ``defaultdict``); moto still applies the key condition, direction,
-    ``Limit``, ``ExclusiveStartKey``, the 1 MB page, filters, projections and its errors.
+    patch hands moto's own query code just that partition (read with ``get``, so no empty
+    entry appears in moto's ``defaultdict``); moto still applies the key condition, the
+    direction, ``Limit``, ``ExclusiveStartKey``, the 1 MB page, filters, projections,
+    ``Select``, ``ConsistentRead`` and its errors.
 
 Index ``Query`` (GSI and LSI)
     moto sorts every item of the table and tests each against the index. The patch keeps,
     per table and per index key schema, a registry of the keys of the items that carry all
     the index's key attributes, grouped by the index hash-key value, and hands moto's query
     code only the items of the queried hash key: O(items in that bucket), not O(table).
-    The registry is built on a table's first index Query (one pass) and then kept exactly up
-    to date by every write path moto has: ``Table.put_item`` and ``Table.delete_item`` (which
-    PutItem, DeleteItem, BatchWriteItem, transactions and their rollback, PartiQL and
-    ImportTable all go through) and the backend's ``update_item`` (which edits the stored
-    item in place, including ``REMOVE`` of an index attribute). It lives on the ``Table``
-    object, so DeleteTable, CreateTable, restores and account resets start from nothing.
-    Items whose index hash value cannot be hashed (moto accepts e.g. a list there, DynamoDB
-    does not) sit in an overflow bucket that every lookup includes, so even they are found.
+    The registry is built on a table's first index Query (one pass over ``Table.items``) and
+    then kept exactly up to date by every write path moto has: ``Table.put_item`` and
+    ``Table.delete_item`` (which PutItem, DeleteItem, BatchWriteItem, transactions and their
+    rollback, PartiQL and ImportTable go through) and the backend's ``update_item`` (which
+    edits the stored item in place, ``REMOVE`` of an index attribute included). It lives on
+    the ``Table`` object, so DeleteTable, CreateTable, restores and resets start afresh; an
+    index added by UpdateTable gets its registry on its first Query. Items whose index hash
+    value is unhashable (moto stores e.g. a list there, DynamoDB refuses it) sit in an
+    overflow bucket that every lookup includes. One lock guards every registry (the server
+    is threaded); a write re-reads the stored item under it, so the last writer wins there
+    as in the table.
 
 Both queries run moto's ``Table.query`` unchanged on a view of the table whose
-``all_items()`` is the candidate list: moto's final sort key always ends with the table's
-full primary key, so the order of the candidates does not matter, and every answer and
-``LastEvaluatedKey`` is the one unpatched moto gives (tests/unit/test_moto_patches.py
-compares the two on random tables and writes). :func:`unpatched` restores moto as shipped.
+``all_items()`` is the candidate list. moto re-checks every candidate against the key
+condition and its final sort key ends with the table's full primary key, so a stale extra
+candidate or the candidates' order cannot change an answer; a missing candidate would.
+
+``AttributeValue`` serialisation
+    moto's generic response serializer looks each member of a structure up under several
+    alias spellings; an ``AttributeValue`` has ten members, so every attribute of every
+    returned item cost ~40 look-ups (Query and GetItem spent most of their time there).
+    When the dict's keys are all member names, as moto always builds them, the look-up can
+    only find ``value[member]``; the patch takes it directly and lets moto serialise each
+    member. Bodies are byte-for-byte the same.
+
+tests/unit/test_moto_patches.py compares patched moto with :func:`unpatched` (moto as
+shipped) on random tables, writes and Queries: status, raw body, parsed response and every
+page must match, and every registry must equal one rebuilt from scratch.
 
 SES v2 ``GetAccount`` is added (moto lacks it) so the dispatcher's rate limiter reads a quota.
 """
@@ -57,7 +72,16 @@ _replaced: list[tuple[Any, str, Any, Any]] = []  # (owner, attribute, moto's val
 _registry_lock = threading.Lock()  # the server is threaded: one lock for every registry
 _REGISTRY_ATTRIBUTE = "_retention_index_registries"
 _generation = 0  # bumped when unpatched() ends: registries built before then are rebuilt
-_OVERFLOW = object()  # the bucket of items whose index hash value is unhashable
+
+
+class _Overflow:
+    """The bucket of items whose index hash value is unhashable (kept as itself by deepcopy)."""
+
+    def __deepcopy__(self, memo: Any) -> _Overflow:
+        return self
+
+
+_OVERFLOW = _Overflow()
 _INHERITED = object()  # a replaced attribute that the class only inherited
 
 
@@ -349,9 +373,14 @@ def _update_item(original: Callable[..., Any]) -> Callable[..., Any]:
             table = self.tables.get(table_name) or next(
                 (t for t in list(self.tables.values()) if t.table_arn == table_name), None
             )
-            if table is not None and isinstance(key, dict) and table.hash_key_attr in key:
-                range_attribute = table.range_key_attr
-                range_value = DynamoType(key[range_attribute]) if range_attribute in key else None
+            range_attribute = table.range_key_attr if table is not None else None
+            if (
+                table is not None
+                and isinstance(key, dict)
+                and table.hash_key_attr in key
+                and (range_attribute is None or range_attribute in key)  # else moto refused it
+            ):
+                range_value = DynamoType(key[range_attribute]) if range_attribute else None
                 _reindex(table, DynamoType(key[table.hash_key_attr]), range_value)
 
     return update_item
@@ -361,13 +390,7 @@ def _update_item(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _patch_attribute_value_serializer() -> None:
-    """Serialise DynamoDB ``AttributeValue`` dicts without moto's per-member alias search.
-
-    moto's generic serializer looks every member of a structure up under up to six alias
-    spellings; an ``AttributeValue`` has ten members, so each attribute of each returned item
-    costs ~40 look-ups. When the dict's keys are all member names (moto always builds them so),
-    the look-up can only find ``value[member]``; each member is then serialised by moto itself.
-    """
+    """Serialise DynamoDB ``AttributeValue`` dicts without moto's per-member alias search."""
     from moto.core.serialize import JSONSerializer
 
     generic = JSONSerializer._serialize_type_structure
