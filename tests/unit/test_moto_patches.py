@@ -16,6 +16,7 @@ a number (INCLUDE projection) and an LSI (KEYS_ONLY).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -566,6 +567,29 @@ def test_an_index_query_after_unpatched_writes_sees_them(clients) -> None:
         assert client.query(TableName=TABLE, **FIRST_BUCKET)["Count"] == 2
     finally:
         client.delete_table(TableName=TABLE)
+
+
+def test_items_are_built_and_refused_for_size_like_moto(clients) -> None:
+    # Given one item just under and one just over moto's 400 KB bound, put through both paths
+    attributes = {f"a{n}": _s("x" * 1000) for n in range(400)}
+    outcomes = []
+    for region in (PATCHED, SHIPPED):
+        client = clients[region]
+        client.create_table(**_table_definition())
+        try:
+            with moto_patches.unpatched() if region == SHIPPED else contextlib.nullcontext():
+                client.put_item(TableName=TABLE, Item={"pk": _s("P"), "sk": _s("S"), **attributes})
+                stored = client.get_item(TableName=TABLE, Key={"pk": _s("P"), "sk": _s("S")})["Item"]
+                with pytest.raises(ClientError) as refused:
+                    client.put_item(
+                        TableName=TABLE, Item={"pk": _s("Q"), "sk": _s("S"), **attributes, "z": _s("x" * 6000)}
+                    )
+            outcomes.append((stored, refused.value.response["Error"]))
+        finally:
+            client.delete_table(TableName=TABLE)
+    # Then both stored the same item and refused the other with the same error
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1]["Code"] == "ValidationException"
 
 
 def test_apply_is_idempotent() -> None:

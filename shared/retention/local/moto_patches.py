@@ -59,6 +59,7 @@ SES v2 ``GetAccount`` is added (moto lacks it) so the dispatcher's rate limiter 
 from __future__ import annotations
 
 import copy as _real_copy
+import functools
 import threading
 import types
 from collections.abc import Callable, Iterator
@@ -106,8 +107,73 @@ def apply() -> None:
         _replace(Table, "delete_item", _delete_item(Table.delete_item))
         _replace(Table, "query", _query(Table.query))
         _patch_attribute_value_serializer()
+        _patch_per_request_compilation()
+        _patch_item_size_check()
+        _patch_sqs_visibility()
         _patch_ses_account()
         _applied = True
+
+
+def _patch_per_request_compilation() -> None:
+    """Compile once what moto compiles on every request, with the same results.
+
+    * EventBridge delivers every matched event through an input template whose JSONPath
+      expressions moto parses anew per event and target; ``jsonpath_ng.ext.parse`` builds a
+      fresh PLY parser each time (11 ms a PutEvents in the demo, the single most expensive
+      request it makes). Parsed expressions are immutable, so they are cached by text.
+    * Every request lists its response class's methods with ``inspect.getmembers``; a class's
+      methods do not change while moto runs, so the list is cached per class.
+    """
+    import jsonpath_ng.ext
+    from moto.core import responses
+
+    _replace(jsonpath_ng.ext, "parse", functools.lru_cache(maxsize=512)(jsonpath_ng.ext.parse))
+    _replace(responses, "method_names_from_class", functools.cache(responses.method_names_from_class))
+
+
+def _patch_item_size_check() -> None:
+    """Check an item's 400 KB limit once when moto builds it, not once per attribute.
+
+    moto stores attributes in a ``LimitedSizeDict`` whose ``__setitem__`` re-measures the whole
+    item before adding each attribute, so building an item of n attributes measures it n times
+    (O(n²): a third of a TransactWriteItems of two 30-attribute items). Sizes are never
+    negative, so the item passes every intermediate check exactly when the complete item passes
+    the last one: measuring once gives the same items and the same ``ItemSizeTooLarge``.
+    """
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    limit = 405000  # moto's own bound (LimitedSizeDict.__setitem__)
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:  # noqa: N807
+        self.hash_key = hash_key
+        self.range_key = range_key
+        converted = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > limit:
+            raise ItemSizeTooLarge
+        checked = dynamo_type.LimitedSizeDict.__new__(dynamo_type.LimitedSizeDict)
+        dict.update(checked, converted)
+        self.attrs = checked
+
+    _replace(dynamo_type.Item, "__init__", __init__)
+
+
+def _patch_sqs_visibility() -> None:
+    """A message whose visibility timeout has run out is visible at that very instant.
+
+    moto compares wall-clock milliseconds with ``now > visible_at``, so a failed message put
+    back with ``VisibilityTimeout=0`` stays invisible for the rest of the current millisecond:
+    whether the local event source sees it again in the same drain or a simulated day later
+    depended on how fast the machine was, and the same seed printed different numbers. SQS
+    makes a message visible once its timeout has elapsed; ``>=`` says exactly that.
+    """
+    from moto.sqs import models
+
+    def visible(self: Any) -> bool:
+        return models.unix_time_millis() >= self.visible_at
+
+    _replace(models.Message, "visible", property(visible))
 
 
 def _replace(owner: Any, attribute: str, value: Any) -> None:

@@ -130,6 +130,8 @@ class QueueDriver:
                         for i, m in enumerate(retry)
                     ],
                 )
+            elif len(messages) < self.batch_size:
+                break  # the emulator hands out every visible message: a short batch emptied the queue
         return stats
 
     def deliver(self, messages: list[dict[str, Any]], stats: DrainStats) -> set[str]:
