@@ -123,12 +123,30 @@ def _patch_per_request_compilation() -> None:
       request it makes). Parsed expressions are immutable, so they are cached by text.
     * Every request lists its response class's methods with ``inspect.getmembers``; a class's
       methods do not change while moto runs, so the list is cached per class.
+    * Every SQS request rebuilds the queue's attributes, converting each attribute name from
+      camelCase (dozens of conversions a request); the conversion is a pure function of the name.
+    * Every response gets a 52-character request id drawn one ``random.choice`` at a time;
+      ``random.choices`` draws the same kind of id in one call.
     """
+    import string
+
     import jsonpath_ng.ext
     from moto.core import responses
+    from moto.moto_api._internal.moto_random import MotoRandom
+    from moto.sqs import models as sqs_models
 
     _replace(jsonpath_ng.ext, "parse", functools.lru_cache(maxsize=512)(jsonpath_ng.ext.parse))
     _replace(responses, "method_names_from_class", functools.cache(responses.method_names_from_class))
+    underscored = functools.lru_cache(maxsize=4096)(responses.camelcase_to_underscores)
+    _replace(responses, "camelcase_to_underscores", underscored)
+    _replace(sqs_models, "camelcase_to_underscores", underscored)
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        text = "".join(self.choices(pool, k=length))
+        return text.lower() if lower_case else text
+
+    _replace(MotoRandom, "get_random_string", get_random_string)
 
 
 def _patch_item_size_check() -> None:
