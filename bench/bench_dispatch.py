@@ -25,7 +25,7 @@ from retention.local.embedded import EmbeddedAws
 from retention.local.metering import RequestCounter
 from retention.local.outbox import sent_count
 from retention.local.runtime import invoke, load_function
-from retention.local.simulation import DAY_STEPPED_TIMERS
+from retention.local.simulation import SIMULATION_TIMERS
 from retention.mail import ses
 from retention.models.events import ShopEventAdapter
 from retention.segments import load_definitions
@@ -81,7 +81,7 @@ def measure(customers: int = 200) -> list[Row]:
     ids = [cid for cid in (f"B{n:06d}" for n in range(customers * 2)) if not in_holdout(cid, "winback", share)]
     ids = ids[:customers]
     rows: list[Row] = []
-    with EmbeddedAws(stage="bench-dispatch", env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage="bench-dispatch", env=SIMULATION_TIMERS):
         table = settings().customers_table
         for cid in ids:
             with clock.frozen_at(T0):

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.common import Row
 from retention.local.embedded import EmbeddedAws
 from retention.local.metering import RequestCounter
-from retention.local.simulation import DAY_STEPPED_TIMERS
+from retention.local.simulation import SIMULATION_TIMERS
 from retention.store import dynamo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -36,7 +36,7 @@ def measure(customers: int = 150) -> list[Row]:
     sent = T0 + timedelta(days=90)
     read = sent + timedelta(hours=2)
     rows: list[Row] = []
-    with EmbeddedAws(stage="bench-tracking", env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage="bench-tracking", env=SIMULATION_TIMERS):
         world = World()
         ids = treated("TB", customers)
         world.winback_sent(ids, T0, sent)

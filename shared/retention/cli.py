@@ -30,6 +30,7 @@ def _demo(args: argparse.Namespace) -> int:
         report_path=Path(args.report) if args.report else REPORT,
         port=args.port,
         hold=hold,
+        progress=True,
     )
     return 0
 
@@ -42,7 +43,7 @@ def _replay(args: argparse.Namespace) -> int:
     from retention.local.csv_orders import CDNOW, Columns, read_orders
     from retention.local.embedded import EmbeddedAws
     from retention.local.replay import replay
-    from retention.local.simulation import DAY_STEPPED_TIMERS, ScheduledJobs
+    from retention.local.simulation import SIMULATION_TIMERS, ScheduledJobs
     from retention.segments import load_definitions
     from retention.settings import settings
     from retention.store.customers import CustomerStore
@@ -65,8 +66,8 @@ def _replay(args: argparse.Namespace) -> int:
         print("no readable orders in the file", file=sys.stderr)
         return 2
     jobs = ScheduledJobs()
-    with EmbeddedAws(env=DAY_STEPPED_TIMERS) as aws:
-        stats = replay(aws, log.events, on_day_end=jobs, on_day_start=jobs.day_start)
+    with EmbeddedAws(env=SIMULATION_TIMERS) as aws:
+        stats = replay(aws, log.events, jobs=jobs, progress="replay")
         store = CustomerStore(settings().customers_table)
         profiles = list(store.scan_profiles())
         population = StatsStore(store.table_name).get()
@@ -232,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="replay a year of shop events on an embedded AWS and print the summary")
-    demo.add_argument("--customers", type=int, default=100, help="customers in the generated history (default 100)")
+    demo.add_argument("--customers", type=int, default=1000, help="customers in the generated history (default 1000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same numbers")
     demo.add_argument("--report", help="where to write the HTML report (default reports/demo-report.html)")
     demo.add_argument("--serve", action="store_true", help="keep the tracking API up afterwards (links work)")

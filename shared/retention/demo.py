@@ -16,7 +16,7 @@ from retention.local.http_api import LocalHttpApi
 from retention.local.outbox import OutboxMail, sent_count, sent_mail, write_outbox
 from retention.local.replay import ReplayStats, queue_depth, replay
 from retention.local.runtime import load_function
-from retention.local.simulation import DAY_STEPPED_TIMERS, ScheduledJobs
+from retention.local.simulation import SIMULATION_TIMERS, ScheduledJobs
 from retention.mail.catalog import TemplateKind, catalog
 from retention.reporting.report import Report, build_report, format_table
 from retention.settings import settings
@@ -74,17 +74,19 @@ def run_demo(
     report_path: Path | None = None,
     port: int = 0,
     hold: Callable[[DemoResult], None] | None = None,
+    progress: bool = False,
 ) -> DemoResult:
     """``days`` cuts the history after that many days (tests that need a run, not a year);
     ``hold`` is called with the result while the embedded AWS and the tracking API still run
-    (``retention demo --serve`` keeps them up so the outbox's links work in a browser)."""
+    (``retention demo --serve`` keeps them up so the outbox's links work in a browser);
+    ``progress`` shows a progress bar (or lines, off a terminal) while the year is replayed."""
     started = time.perf_counter()
     events = generate_history(customers=customers, seed=seed, malformed=malformed)
     if days is not None:
         events = [e for e in events if e.time < HISTORY_START + _days(days)]
     api = LocalHttpApi(load_function("tracking").handler, port=port).start()
     try:
-        with EmbeddedAws(env=DAY_STEPPED_TIMERS, parameters={"TrackingBaseUrl": api.url}) as aws:
+        with EmbeddedAws(env=SIMULATION_TIMERS, parameters={"TrackingBaseUrl": api.url}) as aws:
             first_mail = sent_count()
             table = settings().customers_table
             audience = Audience(aws, api.url, table, seed=seed)
@@ -92,11 +94,11 @@ def run_demo(
             stats = replay(
                 aws,
                 events,
+                jobs=jobs,
                 redeliver_share=redeliver_share,
                 seed=seed,
-                on_day_end=jobs,
-                on_day_start=jobs.day_start,
                 extra_events=audience.orders_due,
+                progress="demo" if progress else None,
             )
             profiles = list(CustomerStore(table).scan_profiles())
             counters = CounterStore(table)
@@ -195,7 +197,11 @@ def format_result(result: DemoResult) -> str:
     ]
     fired = result.jobs.fired
     rows += [
-        ("scheduled runs", f"{result.jobs.sweeps} sweeps, {result.jobs.stats_runs} statistics runs (simulated clock)"),
+        (
+            "scheduled runs",
+            f"{result.jobs.sweeps:,} sweeps (the 15-minute ticks with a timer due), "
+            f"{result.jobs.stats_runs} statistics runs (simulated clock)",
+        ),
         (
             "inactivity events",
             f"{fired.get('inactivity', 0):,} CustomerInactive fired at each customer's own reorder date",

@@ -14,7 +14,7 @@ from tracking_helpers import links_of, request
 from retention.cli import main
 from retention.journeys import in_holdout, load_journeys
 from retention.local.embedded import EmbeddedAws
-from retention.local.simulation import DAY_STEPPED_TIMERS
+from retention.local.simulation import SIMULATION_TIMERS
 from retention.store import dynamo
 from retention.store.counters import CounterStore
 from retention.store.tracking import TrackingStore
@@ -24,7 +24,7 @@ _stages = itertools.count(1)
 
 @pytest.fixture
 def world(moto_account: None) -> Iterator[World]:
-    with EmbeddedAws(stage=f"f{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"f{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
         yield World()
 
 

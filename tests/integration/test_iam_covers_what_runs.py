@@ -26,7 +26,7 @@ from retention import clock
 from retention.journeys import in_holdout, load_journeys
 from retention.local.embedded import EmbeddedAws
 from retention.local.runtime import invoke, load_function
-from retention.local.simulation import DAY_STEPPED_TIMERS, scheduled_event
+from retention.local.simulation import SIMULATION_TIMERS, scheduled_event
 from retention.local.template import load_template
 from retention.store import dynamo
 
@@ -73,7 +73,7 @@ def _granted(function: str) -> set[tuple[str, str]]:
 
 def test_each_function_uses_only_what_it_is_granted(moto_account: None) -> None:
     recorder = Recorder()
-    with EmbeddedAws(stage=f"iam{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"iam{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
         dynamo.client().meta.events.register("before-parameter-build.dynamodb", recorder.hook)
         world = World()
         share = load_journeys().frequency.holdout_share

@@ -14,7 +14,7 @@ from journey_helpers import World
 
 from retention.journeys import choose_variant, in_holdout, load_journeys, message_id_for
 from retention.local.embedded import EmbeddedAws, faults
-from retention.local.simulation import DAY_STEPPED_TIMERS
+from retention.local.simulation import SIMULATION_TIMERS
 from retention.models.messaging import ContactState, JourneyStatus, SentEntry, Suppression
 from retention.store.timers import TimerStore
 
@@ -37,7 +37,7 @@ def _holdout(prefix: str, journey: str = "winback") -> str:
 @pytest.fixture
 def world(moto_account: None) -> Iterator[World]:
     # Day-wide timer buckets: these tests sweep once per simulated day, like the demo.
-    with EmbeddedAws(stage=f"j{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"j{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
         yield World()
 
 

@@ -16,7 +16,7 @@ from tracking_helpers import links_of, request
 
 from retention.cli import main
 from retention.local.embedded import EmbeddedAws
-from retention.local.simulation import DAY_STEPPED_TIMERS
+from retention.local.simulation import SIMULATION_TIMERS
 
 _stages = itertools.count(1)
 SENT = T0 + timedelta(days=90)
@@ -25,7 +25,7 @@ SENT = T0 + timedelta(days=90)
 @pytest.fixture(scope="module")
 def tracked(moto_account: None) -> Iterator[World]:
     """Twelve win-back emails: six opened by people, three by Apple's proxy only, two clicked, one ordered."""
-    with EmbeddedAws(stage=f"r{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"r{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
         world = World()
         ids = treated("REP", 12)
         world.winback_sent(ids, T0, SENT)

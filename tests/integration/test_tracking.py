@@ -15,7 +15,7 @@ from journey_helpers import World, treated
 from tracking_helpers import Links, links_of, request
 
 from retention.local.embedded import EmbeddedAws
-from retention.local.simulation import DAY_STEPPED_TIMERS
+from retention.local.simulation import SIMULATION_TIMERS
 from retention.mail.keys import key_ring
 from retention.mail.signing import KeyRing, Purpose
 from retention.models.messaging import JourneyStatus, Suppression
@@ -29,7 +29,7 @@ READ = SENT + timedelta(hours=3)
 
 @pytest.fixture
 def world(moto_account: None) -> Iterator[World]:
-    with EmbeddedAws(stage=f"k{next(_stages)}", shared=True, env=DAY_STEPPED_TIMERS):
+    with EmbeddedAws(stage=f"k{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
         yield World()
 
 

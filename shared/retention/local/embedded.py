@@ -258,7 +258,7 @@ class EmbeddedAws:
 
 
 _mock: Any = None
-_request_lock = threading.RLock()
+request_lock = threading.RLock()
 Fault = Callable[[str, Any], Any]
 """``(event name, request) -> response or None``: an answer the emulator gives before AWS would act."""
 _faults: list[Fault] = []
@@ -300,7 +300,7 @@ def start_in_process() -> None:
             injected = fault(event_name, request)
             if injected is not None:
                 return injected
-        with _request_lock:
+        with request_lock:
             return answer(self, event_name, request, **kwargs)
 
     BotocoreStubber.__call__ = serialised  # type: ignore[method-assign]
@@ -312,7 +312,7 @@ def reset_account() -> None:
     """Empty every in-process backend: a run that owns the account starts from nothing."""
     from moto.core.base_backend import BackendDict
 
-    with _request_lock:
+    with request_lock:
         BackendDict.reset()
 
 

@@ -187,7 +187,7 @@ def generate_history(customers: int = 3000, seed: int = 7, malformed: int = 0) -
             placed_at += timedelta(days=rng.uniform(*gap_range), hours=rng.uniform(-6, 6))
     events.sort(key=lambda e: (e.time, e.detail_type))
     for position in rng.sample(range(len(events)), k=min(malformed, len(events))):
-        events[position] = _malformed(rng, events[position])
+        events[position] = malform(rng, events[position])
     return events
 
 
@@ -223,7 +223,7 @@ def _order(
     return detail
 
 
-def _malformed(rng: random.Random, event: ShopEventRecord) -> ShopEventRecord:
+def malform(rng: random.Random, event: ShopEventRecord) -> ShopEventRecord:
     """The kinds of mistakes real shop integrations make."""
     detail = dict(event.detail)
     flaws = ["naive_time", "missing_field"]

@@ -357,6 +357,24 @@ def _index_candidates(table: Any, index_name: str, hash_key_conditions: list[tup
     return [item for key in keys if (item := _stored(table, *key)) is not None]
 
 
+def index_items(table_name: str, index_name: str, hash_value: str, account: str, region: str) -> list[dict[str, Any]]:
+    """The items a string-keyed index holds under ``hash_value``, as plain values (no request:
+    the local simulator's view of the emulator, e.g. when the next timer falls due)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    table = dynamodb_backends[account][region].get_table(table_name)
+    index = next(i for i in table.all_indexes() if i.name == index_name)
+    hash_attribute = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+    wanted = DynamoType({"S": hash_value})
+    items = _index_candidates(table, index_name, [(hash_attribute, wanted)]) or []
+    return [
+        {name: value.cast_value for name, value in item.attrs.items()}
+        for item in items
+        if item.attrs.get(hash_attribute) == wanted
+    ]
+
+
 # --------------------------------------------------------------------------- index registry
 
 

@@ -20,7 +20,7 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from retention.local.embedded import ACCOUNT, REGION, EmbeddedAws
+from retention.local.embedded import ACCOUNT, REGION, EmbeddedAws, request_lock
 from retention.local.template import REPO_ROOT
 
 # A local invocation that recorded no metric (a duplicate, a 404) is normal; Powertools warns on each.
@@ -92,24 +92,25 @@ class DrainStats:
 
 
 class QueueDriver:
-    """Delivers a queue's messages to a handler until the queue is empty."""
+    """Delivers a queue's messages to a handler until the queue is empty.
+
+    It plays Lambda's own poller (the event source mapping), which is AWS's code, not ours: it
+    takes messages from the emulator's SQS queue directly instead of through ``ReceiveMessage``
+    requests, with the same semantics (visibility, receive counts, the redrive policy moving a
+    message to its dead-letter queue after ``maxReceiveCount`` receives).
+    """
 
     def __init__(self, aws: EmbeddedAws, queue_logical_id: str, function: str, batch_size: int = 10) -> None:
-        self.sqs = aws.client("sqs")
         self.queue_url = aws.resources.queues[queue_logical_id]
-        self.queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue_url.rsplit('/', 1)[-1]}"
+        self.queue_name = self.queue_url.rsplit("/", 1)[-1]
+        self.queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.queue_name}"
         self.handler = load_function(function).handler
         self.batch_size = batch_size
 
     def drain(self, max_batches: int = 1_000_000) -> DrainStats:
         stats = DrainStats()
         for _ in range(max_batches):
-            messages = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=self.batch_size,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
+            messages = self._receive()
             if not messages:
                 break
             failed = self.deliver(messages, stats)
@@ -117,20 +118,10 @@ class QueueDriver:
             retry = [m for m in messages if m["MessageId"] in failed]
             stats.succeeded += len(done)
             stats.failed_attempts += len(retry)
-            if done:
-                self.sqs.delete_message_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-                )
-            if retry:  # visible again at once; after maxReceiveCount receives SQS moves it to the DLQ
-                self.sqs.change_message_visibility_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                        for i, m in enumerate(retry)
-                    ],
-                )
-            elif len(messages) < self.batch_size:
+            # Deleted when the handler succeeded; failed ones visible again at once, so after
+            # maxReceiveCount receives the redrive policy moves them to the dead-letter queue.
+            self._settle(done, retry)
+            if not retry and len(messages) < self.batch_size:
                 break  # the emulator hands out every visible message: a short batch emptied the queue
         return stats
 
@@ -140,6 +131,39 @@ class QueueDriver:
         stats.invocations += 1
         response = invoke(self.handler, sqs_event(messages, self.queue_arn))
         return {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+
+    def _receive(self) -> list[dict[str, Any]]:
+        backend = _sqs_backend()
+        with request_lock:
+            visibility = int(backend.get_queue(self.queue_name).visibility_timeout)
+            received = backend.receive_message(self.queue_name, self.batch_size, 0, visibility)
+            return [
+                {
+                    "MessageId": message.id,
+                    "ReceiptHandle": message.receipt_handle,
+                    "Body": message.body,
+                    "Attributes": {
+                        "ApproximateReceiveCount": str(message.approximate_receive_count),
+                        "SentTimestamp": str(message.sent_timestamp),
+                        "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+                    },
+                }
+                for message in received
+            ]
+
+    def _settle(self, done: list[dict[str, Any]], retry: list[dict[str, Any]]) -> None:
+        backend = _sqs_backend()
+        with request_lock:
+            for message in done:
+                backend.delete_message(self.queue_name, message["ReceiptHandle"])
+            for message in retry:
+                backend.change_message_visibility(self.queue_name, message["ReceiptHandle"], 0)
+
+
+def _sqs_backend() -> Any:
+    from moto.sqs.models import sqs_backends  # the embedded AWS runs in this process
+
+    return sqs_backends[ACCOUNT][REGION]
 
 
 def put_events(aws: EmbeddedAws, entries: Iterable[tuple[str, str, dict[str, Any], datetime]], bus: str) -> int:
