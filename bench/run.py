@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import (
     bench_churn,
+    bench_demo_cost,
     bench_dispatch,
     bench_emulator,
     bench_imports,
@@ -28,6 +29,7 @@ BENCHMARKS = [
     bench_dispatch,
     bench_tracking,
     bench_churn,
+    bench_demo_cost,
     bench_emulator,
 ]
 

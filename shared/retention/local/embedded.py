@@ -26,6 +26,7 @@ import os
 import secrets as secrets_module
 import string
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -262,6 +263,8 @@ request_lock = threading.RLock()
 Fault = Callable[[str, Any], Any]
 """``(event name, request) -> response or None``: an answer the emulator gives before AWS would act."""
 _faults: list[Fault] = []
+requests_answered: Counter[str] = Counter()
+"""Requests the emulator answered, by ``service.Operation`` (what the code under test sent to AWS)."""
 
 
 @contextmanager
@@ -301,6 +304,7 @@ def start_in_process() -> None:
             if injected is not None:
                 return injected
         with request_lock:
+            requests_answered[event_name.removeprefix("before-send.")] += 1
             return answer(self, event_name, request, **kwargs)
 
     BotocoreStubber.__call__ = serialised  # type: ignore[method-assign]
