@@ -5,7 +5,7 @@ SAM_VENV ?= .venv-sam
 BIN := $(VENV)/bin
 CUSTOMERS ?= 1000
 PORT ?= 8787
-export PYTHONPATH := $(CURDIR)/shared
+export PYTHONPATH := $(CURDIR)/shared:$(CURDIR)/tools
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: setup demo test lint bench capacity soak eval sam-cli clean

@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 
 from bench.common import Row
-from retention.demo import run_demo
-from retention.local import embedded
+from retention_tools.demo import run_demo
+from retention_tools.local import embedded
 
 SIZES = (100, 1000)
 

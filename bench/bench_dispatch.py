@@ -21,11 +21,6 @@ from retention import clock
 from retention.ingest import apply_shop_event
 from retention.journeys import in_holdout, load_journeys
 from retention.lifecycle import default_stats
-from retention.local.embedded import EmbeddedAws
-from retention.local.metering import RequestCounter
-from retention.local.outbox import sent_count
-from retention.local.runtime import invoke, load_function
-from retention.local.simulation import SIMULATION_TIMERS
 from retention.mail import ses
 from retention.models.events import ShopEventAdapter
 from retention.segments import load_definitions
@@ -35,6 +30,11 @@ from retention.store.bus import EngineEvent
 from retention.store.customers import CustomerStore
 from retention.store.timers import TimerStore
 from retention.sweep import run_sweep
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.metering import RequestCounter
+from retention_tools.local.outbox import sent_count
+from retention_tools.local.runtime import invoke, load_function
+from retention_tools.local.simulation import SIMULATION_TIMERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 

@@ -6,7 +6,7 @@ item). Each operation is timed with ``time.perf_counter`` over 40 requests after
 requests; the figure is the median of 7 such rounds, in ms per request, through a boto3
 client with the engine's ``RETRY_CONFIG``. Four ways to answer it:
 
-* moto in-process (``moto.mock_aws``) with ``retention.local.moto_patches`` applied;
+* moto in-process (``moto.mock_aws``) with ``retention_tools.local.moto_patches`` applied;
 * the same, inside ``moto_patches.unpatched()`` (moto as shipped; 7 rounds of 10 requests,
   because unpatched Queries and transactions cost O(table));
 * moto's ``ThreadedMotoServer`` on 127.0.0.1 with the patches, as ``EmbeddedAws`` starts it;
@@ -30,9 +30,9 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from bench.common import Row
-from retention.local import moto_patches
-from retention.local import template as cfn
 from retention.store.dynamo import RETRY_CONFIG
+from retention_tools.local import moto_patches
+from retention_tools.local import template as cfn
 
 TABLE = "bench-emulator"
 REGION = "eu-west-1"
@@ -200,7 +200,7 @@ def per_operation() -> list[Row]:
             patched[name] = _ms_per_request(client, request)
             with moto_patches.unpatched():
                 shipped[name] = _ms_per_request(client, request, requests=10)
-    from retention.local.embedded import EmbeddedAws
+    from retention_tools.local.embedded import EmbeddedAws
 
     server = {}
     with EmbeddedAws(stage="bench-emulator"):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from bench.common import Row
 from retention import clock
-from retention.local.embedded import EmbeddedAws
-from retention.local.metering import RequestCounter
-from retention.local.runtime import invoke, load_function
 from retention.store import dynamo
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.metering import RequestCounter
+from retention_tools.local.runtime import invoke, load_function
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -19,9 +19,9 @@ from bench.common import Row
 from retention.mail import catalog as files
 from retention.mail.compose import compose, shop_of, signed_links
 from retention.mail.context import build_context
-from retention.mail.preview import PREVIEW_RING, preview_settings
 from retention.mail.render import Renderer
-from retention.mail.samples import sample_customers, sample_profile
+from retention_tools.authoring.preview import PREVIEW_RING, preview_settings
+from retention_tools.authoring.samples import sample_customers, sample_profile
 
 TEMPLATE = "winback_miss_you"
 EMAILS = 1_000

@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from bench.common import Row
 from retention.lifecycle import default_stats
-from retention.local.embedded import EmbeddedAws
-from retention.local.metering import RequestCounter
 from retention.models.profile import CustomerProfile
 from retention.models.timers import Timer
 from retention.segments import load_definitions
@@ -23,6 +21,8 @@ from retention.store import dynamo
 from retention.store.customers import CustomerStore, _profile_to_item
 from retention.store.timers import TimerStore, timer_put
 from retention.sweep import run_sweep
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.metering import RequestCounter
 
 NOW = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
 DUE = 20

@@ -18,10 +18,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.common import Row
-from retention.local.embedded import EmbeddedAws
-from retention.local.metering import RequestCounter
-from retention.local.simulation import SIMULATION_TIMERS
 from retention.store import dynamo
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.metering import RequestCounter
+from retention_tools.local.simulation import SIMULATION_TIMERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from retention.local.embedded import EmbeddedAws, start_in_process
-from retention.local.runtime import FakeLambdaContext
+from retention_tools.local.embedded import EmbeddedAws, start_in_process
+from retention_tools.local.runtime import FakeLambdaContext
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 _stage_numbers = itertools.count(1)

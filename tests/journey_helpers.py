@@ -21,8 +21,6 @@ from retention import clock
 from retention.ingest import apply_shop_event
 from retention.journeys import in_holdout, load_journeys
 from retention.lifecycle import default_stats
-from retention.local.embedded import ACCOUNT, REGION
-from retention.local.runtime import invoke, load_function
 from retention.models.engine_events import JOURNEY_DETAIL_TYPES
 from retention.models.events import ShopEventAdapter
 from retention.segments import load_definitions
@@ -32,6 +30,8 @@ from retention.store.customers import CustomerStore
 from retention.store.messaging import MessagingStore
 from retention.store.timers import TimerStore
 from retention.sweep import run_sweep
+from retention_tools.local.embedded import ACCOUNT, REGION
+from retention_tools.local.runtime import invoke, load_function
 
 _ids = itertools.count(1)
 

@@ -11,11 +11,11 @@ import yaml
 from retention.mail import catalog as files
 from retention.mail.compose import OutgoingEmail, compose
 from retention.mail.context import CouponOffer, Links, Shop
-from retention.mail.preview import PREVIEW_RING
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.models.profile import CustomerProfile, ItemSummary
 from retention.models.segments import Classification
+from retention_tools.authoring.preview import PREVIEW_RING
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

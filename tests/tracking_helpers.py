@@ -10,8 +10,8 @@ from email.message import Message
 from typing import Any
 
 from retention import clock
-from retention.local.http_api import http_api_event
-from retention.local.runtime import invoke, load_function
+from retention_tools.local.http_api import http_api_event
+from retention_tools.local.runtime import invoke, load_function
 
 BROWSER = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from factories import shop_event_is_valid
 
-from retention.demo import DemoResult, format_result, run_demo
-from retention.local.history import generate_history
+from retention_tools.demo import DemoResult, format_result, run_demo
+from retention_tools.local.history import generate_history
 
 SEED, CUSTOMERS, MALFORMED = 3, 40, 4
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retention.demo import run_demo
+from retention_tools.demo import run_demo
 
 
 def test_the_same_seed_replays_to_the_same_result() -> None:

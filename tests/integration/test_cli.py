@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from retention.cli import main
+from retention_tools.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -11,13 +11,13 @@ from factories import T0
 from journey_helpers import World
 from tracking_helpers import links_of, request
 
-from retention.cli import main
 from retention.journeys import in_holdout, load_journeys
-from retention.local.embedded import EmbeddedAws
-from retention.local.simulation import SIMULATION_TIMERS
 from retention.store import dynamo
 from retention.store.counters import CounterStore
 from retention.store.tracking import TrackingStore
+from retention_tools.cli import main
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.simulation import SIMULATION_TIMERS
 
 _stages = itertools.count(1)
 

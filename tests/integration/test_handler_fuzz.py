@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retention.local.runtime import invoke, load_function
 from retention.validation import InvalidInvocation
+from retention_tools.local.runtime import invoke, load_function
 
 SQS_HANDLERS = ["order_ingest", "journey_dispatch", "ses_events"]
 SCHEDULED_HANDLERS = ["timer_sweep", "journey_health", "segment_stats"]

@@ -24,11 +24,11 @@ from tracking_helpers import links_of, request
 
 from retention import clock
 from retention.journeys import in_holdout, load_journeys
-from retention.local.embedded import EmbeddedAws
-from retention.local.runtime import invoke, load_function
-from retention.local.simulation import SIMULATION_TIMERS, scheduled_event
-from retention.local.template import load_template
 from retention.store import dynamo
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.runtime import invoke, load_function
+from retention_tools.local.simulation import SIMULATION_TIMERS, scheduled_event
+from retention_tools.local.template import load_template
 
 _stages = itertools.count(1)
 TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from retention.local.template import load_template
+from retention_tools.local.template import load_template
 
 RESOURCES = load_template()["Resources"]
 FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}

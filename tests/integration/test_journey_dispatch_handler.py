@@ -9,14 +9,14 @@ from journey_helpers import World
 
 from retention import clock
 from retention.journeys import in_holdout, load_journeys
-from retention.local.template import load_template
+from retention_tools.local.template import load_template
 
 AT = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
 
 
 def test_sample_event_enters_journeys_and_sends_once(aws, lambda_context) -> None:
     with clock.frozen_at(datetime(2026, 3, 14, 9, 22, tzinfo=UTC)):
-        from retention.local.runtime import load_function
+        from retention_tools.local.runtime import load_function
 
         ingest = load_function("order_ingest").handler(load_event("order_ingest.sqs"), lambda_context)
     assert ingest["batchItemFailures"] == []

@@ -13,10 +13,10 @@ from factories import T0
 from journey_helpers import World
 
 from retention.journeys import choose_variant, in_holdout, load_journeys, message_id_for
-from retention.local.embedded import EmbeddedAws, faults
-from retention.local.simulation import SIMULATION_TIMERS
 from retention.models.messaging import ContactState, JourneyStatus, SentEntry, Suppression
 from retention.store.timers import TimerStore
+from retention_tools.local.embedded import EmbeddedAws, faults
+from retention_tools.local.simulation import SIMULATION_TIMERS
 
 _stages = itertools.count(1)
 WINBACK_START = T0 + timedelta(days=90)  # a Sunday; 13:00 in Berlin

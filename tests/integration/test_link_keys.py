@@ -6,10 +6,10 @@ import json
 
 from aws_lambda_powertools.utilities import parameters
 
-from retention.local.embedded import EmbeddedAws
 from retention.mail.keys import key_ring
 from retention.mail.settings import mail_settings
 from retention.mail.signing import Purpose
+from retention_tools.local.embedded import EmbeddedAws
 
 
 def test_key_ring_is_read_from_the_template_secret_and_rotates(aws: EmbeddedAws) -> None:

@@ -10,11 +10,11 @@ from conftest import load_event
 from factories import T0, envelope, order_detail
 
 from retention import clock
-from retention.local.history import generate_history
-from retention.local.replay import queue_depth, replay
-from retention.local.runtime import QueueDriver, invoke, load_function, put_events
 from retention.settings import settings
 from retention.store.customers import CustomerStore
+from retention_tools.local.history import generate_history
+from retention_tools.local.replay import queue_depth, replay
+from retention_tools.local.runtime import QueueDriver, invoke, load_function, put_events
 
 
 def _sqs_batch(bodies: list[dict]) -> dict:
@@ -80,7 +80,7 @@ def test_non_json_body_fails_alone(aws, lambda_context):
 
 def test_each_order_delivered_three_times_gives_the_profile_of_one_delivery(moto_account):
     # Given the same order history, delivered once to one stage and 1-3 times shuffled to another
-    from retention.local.embedded import EmbeddedAws
+    from retention_tools.local.embedded import EmbeddedAws
 
     orders = [
         envelope(

@@ -14,9 +14,9 @@ from factories import T0
 from journey_helpers import World, treated
 from tracking_helpers import links_of, request
 
-from retention.cli import main
-from retention.local.embedded import EmbeddedAws
-from retention.local.simulation import SIMULATION_TIMERS
+from retention_tools.cli import main
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.simulation import SIMULATION_TIMERS
 
 _stages = itertools.count(1)
 SENT = T0 + timedelta(days=90)

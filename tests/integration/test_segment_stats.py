@@ -10,7 +10,6 @@ from shop_history import profiles_as_of, reorder_shop
 
 from retention import churn, clock
 from retention.ingest import apply_shop_event
-from retention.local.runtime import load_function
 from retention.models.events import OrderPlacedEvent
 from retention.models.segments import ChurnModel, PopulationStats
 from retention.segments import load_definitions
@@ -18,6 +17,7 @@ from retention.settings import settings
 from retention.store import dynamo
 from retention.store.customers import CustomerStore, ProfileWrite, profile_put
 from retention.store.stats import StatsStore
+from retention_tools.local.runtime import load_function
 
 
 def _store_profiles(profiles) -> None:

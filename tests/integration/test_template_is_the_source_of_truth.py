@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from retention.local import template as cfn
 from retention.settings import Settings
+from retention_tools.local import template as cfn
 
 
 def _table_env_vars(template: dict) -> dict[str, object]:

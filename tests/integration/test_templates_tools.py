@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from browser import dump_dom, png_colours, screenshot
 
-from retention.cli import main
-from retention.mail.serve import make_server
+from retention_tools.authoring.gallery import make_server
+from retention_tools.cli import main
 
 
 def test_lint_command_passes_on_the_shipped_templates(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,9 +12,6 @@ from factories import T0, order
 from retention import clock
 from retention.ingest import apply_shop_event
 from retention.lifecycle import INACTIVITY, default_stats
-from retention.local.embedded import EmbeddedAws
-from retention.local.metering import RequestCounter
-from retention.local.runtime import invoke, load_function
 from retention.models.events import OrderPlacedEvent
 from retention.models.timers import Timer
 from retention.segments import load_definitions
@@ -23,6 +20,9 @@ from retention.store import dynamo
 from retention.store.customers import CustomerStore
 from retention.store.timers import CLAIM_TTL, TimerStore
 from retention.sweep import run_sweep
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.metering import RequestCounter
+from retention_tools.local.runtime import invoke, load_function
 
 
 def _place(customer_id: str, order_id: str, at) -> None:

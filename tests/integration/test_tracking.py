@@ -14,13 +14,13 @@ from factories import T0
 from journey_helpers import World, treated
 from tracking_helpers import Links, links_of, request
 
-from retention.local.embedded import EmbeddedAws
-from retention.local.simulation import SIMULATION_TIMERS
 from retention.mail.keys import key_ring
 from retention.mail.signing import KeyRing, Purpose
 from retention.models.messaging import JourneyStatus, Suppression
 from retention.store.counters import CounterStore
 from retention.store.tracking import TrackingStore
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.simulation import SIMULATION_TIMERS
 
 _stages = itertools.count(1)
 SENT = T0 + timedelta(days=90)  # the win-back's first email goes out at this moment
@@ -206,8 +206,8 @@ def test_a_scanner_click_earns_no_attribution(world: World) -> None:
 
 def test_the_unopened_streak_is_read_from_the_tracking_markers(world: World) -> None:
     """Eight older unopened emails and the latest one: the streak is 9 until a human opens the latest."""
-    from retention.local.runtime import load_function
     from retention.models.messaging import SentEntry
+    from retention_tools.local.runtime import load_function
 
     cid, links = _winback_email(world, "STREAK")
     contact = world.store.contact(cid)
@@ -224,7 +224,7 @@ def test_the_unopened_streak_is_read_from_the_tracking_markers(world: World) -> 
 def test_ses_events_count_once_and_suppress_hard_bounces_and_complaints(world: World) -> None:
     from conftest import load_event
 
-    from retention.local.runtime import invoke, load_function
+    from retention_tools.local.runtime import invoke, load_function
 
     cid, links = _winback_email(world, "SES")
     message_id = links.pixel.split(".")[1]
@@ -248,7 +248,7 @@ def test_ses_events_count_once_and_suppress_hard_bounces_and_complaints(world: W
 def test_ses_open_events_are_deduplicated_against_ours(world: World) -> None:
     from conftest import load_event
 
-    from retention.local.runtime import invoke, load_function
+    from retention_tools.local.runtime import invoke, load_function
 
     _, links = _winback_email(world, "SESOPEN")
     request("GET", f"/o/{links.pixel}", READ)  # our pixel saw the person

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retention.local.http_api import http_api_event
-from retention.local.runtime import invoke, load_function
+from retention_tools.local.http_api import http_api_event
+from retention_tools.local.runtime import invoke, load_function
 
 segment = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 paths = st.one_of(

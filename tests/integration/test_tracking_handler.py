@@ -8,10 +8,10 @@ from conftest import load_event
 from factories import T0
 
 from retention import clock
-from retention.local.runtime import invoke, load_function
-from retention.local.template import load_template
 from retention.mail.keys import key_ring
 from retention.mail.signing import Purpose
+from retention_tools.local.runtime import invoke, load_function
+from retention_tools.local.template import load_template
 
 
 def _with_token(event: dict, token: str) -> dict:

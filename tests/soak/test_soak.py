@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from retention.local.soak import run_both, soak_history
+from retention_tools.local.soak import run_both, soak_history
 
 CUSTOMERS = int(os.environ.get("SOAK_CUSTOMERS", "30"))
 DAYS = int(os.environ.get("SOAK_DAYS", "120"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retention.local.csv_orders import Columns, read_orders
+from retention_tools.local.csv_orders import Columns, read_orders
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

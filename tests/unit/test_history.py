@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import shop_event_is_valid
 
-from retention.local.history import generate_history
+from retention_tools.local.history import generate_history
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mail_helpers import add_template, html_email, template_root, text_email
 
-from retention.mail.lint import lint
+from retention_tools.authoring.lint import lint
 
 
 def test_no_template_in_the_repo_fails_lint() -> None:

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from retention.local import moto_patches
-from retention.local import template as cfn
+from retention_tools.local import moto_patches
+from retention_tools.local import template as cfn
 
 PATCHED, SHIPPED = "eu-west-1", "eu-central-1"
 TABLE = "customers"

@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from retention.mail import catalog as files
-from retention.mail.preview import Preview, preview_settings, render_sample
 from retention.mail.render import Renderer, RenderError
+from retention_tools.authoring.preview import Preview, preview_settings, render_sample
 
 _PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>

@@ -28,12 +28,12 @@ from decimal import Decimal
 from typing import Any
 
 from retention import clock
-from retention.local.embedded import EmbeddedAws
-from retention.local.history import CONSUMABLES, ShopEventRecord
-from retention.local.outbox import OutboxMail, sent_count, sent_mail
-from retention.local.runtime import QueueDriver, put_events
 from retention.store.customers import CustomerStore
 from retention.store.messaging import MessagingStore
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.history import CONSUMABLES, ShopEventRecord
+from retention_tools.local.outbox import OutboxMail, sent_count, sent_mail
+from retention_tools.local.runtime import QueueDriver, put_events
 
 BROWSERS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",

@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from retention.local.embedded import ACCOUNT
-from retention.local.runtime import invoke
+from retention_tools.local.embedded import ACCOUNT
+from retention_tools.local.runtime import invoke
 
 MAX_BODY = 64 * 1024
 SIMULATED_IP_HEADER = "X-Simulated-Client-Ip"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from retention.demo import REPORT, DemoResult, format_result, run_demo
+    from retention_tools.demo import REPORT, DemoResult, format_result, run_demo
 
     def hold(result: DemoResult) -> None:
         print(format_result(result), flush=True)
@@ -38,17 +38,17 @@ def _demo(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from retention.export import export_rows, render
     from retention.lifecycle import default_stats
-    from retention.local.csv_orders import CDNOW, Columns, read_orders
-    from retention.local.embedded import EmbeddedAws
-    from retention.local.replay import replay
-    from retention.local.simulation import SIMULATION_TIMERS, ScheduledJobs
     from retention.segments import load_definitions
     from retention.settings import settings
     from retention.store.customers import CustomerStore
     from retention.store.stats import StatsStore
-    from retention.summary import summarise
+    from retention_tools.export import export_rows, render
+    from retention_tools.local.csv_orders import CDNOW, Columns, read_orders
+    from retention_tools.local.embedded import EmbeddedAws
+    from retention_tools.local.replay import replay
+    from retention_tools.local.simulation import SIMULATION_TIMERS, ScheduledJobs
+    from retention_tools.summary import summarise
 
     base = CDNOW if args.format == "cdnow" else Columns()
     columns = Columns(
@@ -86,12 +86,12 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from retention.export import export_rows, render
     from retention.lifecycle import default_stats
     from retention.segments import load_definitions
     from retention.settings import settings
     from retention.store.customers import CustomerStore
     from retention.store.stats import StatsStore
+    from retention_tools.export import export_rows, render
 
     as_of = _as_of(args.as_of)
     store = CustomerStore(settings().customers_table)
@@ -129,7 +129,7 @@ def _forget(args: argparse.Namespace) -> int:
 
 
 def _templates_lint(args: argparse.Namespace) -> int:
-    from retention.mail.lint import lint
+    from retention_tools.authoring.lint import lint
 
     problems = lint()
     for problem in problems:
@@ -160,9 +160,9 @@ def _templates_preview(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from retention.mail.catalog import CatalogError, SampleCustomer, load_yaml
-    from retention.mail.preview import render_sample
     from retention.mail.render import Renderer, RenderError
-    from retention.mail.samples import sample_customers, samples_for
+    from retention_tools.authoring.preview import render_sample
+    from retention_tools.authoring.samples import sample_customers, samples_for
 
     renderer = Renderer()
     if args.template not in renderer.catalog.templates:
@@ -205,7 +205,7 @@ def _templates_preview(args: argparse.Namespace) -> int:
 
 
 def _templates_serve(args: argparse.Namespace) -> int:
-    from retention.mail.serve import make_server
+    from retention_tools.authoring.gallery import make_server
 
     server = make_server(args.port)
     print(f"templates gallery on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
@@ -371,7 +371,7 @@ def render_report(report: object, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.as_dict(), indent=2, default=str)  # type: ignore[attr-defined]
     if fmt == "html":
-        from retention.reporting.html import format_html
+        from retention_tools.report_html import format_html
 
         return format_html(report)  # type: ignore[arg-type]
     return format_table(report)  # type: ignore[arg-type]
@@ -406,8 +406,8 @@ def _send_test(args: argparse.Namespace) -> int:
     from retention.mail.catalog import CatalogError, load_yaml
     from retention.mail.catalog import SampleCustomer as Sample
     from retention.mail.render import Renderer, RenderError
-    from retention.mail.samples import sample_customers, samples_for
-    from retention.mail.send_test import send_test, stack_environment, valid_address
+    from retention_tools.authoring.sample_send import send_test, stack_environment, valid_address
+    from retention_tools.authoring.samples import sample_customers, samples_for
 
     renderer = Renderer()
     if args.template not in renderer.catalog.templates:
@@ -432,8 +432,8 @@ def _send_test(args: argparse.Namespace) -> int:
         return 2
     with ExitStack() as stack:
         if args.local:
-            from retention.local.embedded import EmbeddedAws
-            from retention.local.outbox import sent_count
+            from retention_tools.local.embedded import EmbeddedAws
+            from retention_tools.local.outbox import sent_count
 
             stack.enter_context(EmbeddedAws(stage="sendtest"))
             first = sent_count()
@@ -467,7 +467,7 @@ def _send_test(args: argparse.Namespace) -> int:
             return 1
         print(f"sent {args.template!r} to {sent.recipient}: {sent.subject!r} (message {sent.message_id})")
         if args.local:
-            from retention.local.outbox import sent_mail, write_outbox
+            from retention_tools.local.outbox import sent_mail, write_outbox
 
             write_outbox(Path(args.out), list(sent_mail(first)))
             print(f"written to {args.out}/ (.eml and .html)")

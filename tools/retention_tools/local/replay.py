@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from retention import clock
-from retention.local.embedded import EmbeddedAws
-from retention.local.history import ShopEventRecord
-from retention.local.outbox import sent_count
-from retention.local.progress import SimulationProgress
-from retention.local.runtime import QueueDriver, put_events
-from retention.local.simulation import ScheduledJobs, tick_at_or_after
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.history import ShopEventRecord
+from retention_tools.local.outbox import sent_count
+from retention_tools.local.progress import SimulationProgress
+from retention_tools.local.runtime import QueueDriver, put_events
+from retention_tools.local.simulation import ScheduledJobs, tick_at_or_after
 
 
 @dataclass

@@ -34,8 +34,8 @@ from typing import Any
 
 import boto3
 
-from retention.local import template as cfn
 from retention.store import dynamo
+from retention_tools.local import template as cfn
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -293,7 +293,7 @@ def start_in_process() -> None:
     from moto import mock_aws  # lazily: moto is a development dependency
     from moto.core.botocore_stubber import BotocoreStubber
 
-    from retention.local import moto_patches
+    from retention_tools.local import moto_patches
 
     moto_patches.apply()
     answer = BotocoreStubber.__call__

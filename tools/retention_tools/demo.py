@@ -9,21 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retention.journeys import load_journeys
-from retention.local.embedded import EmbeddedAws
-from retention.local.engagement import Audience
-from retention.local.history import HISTORY_END, HISTORY_START, generate_history
-from retention.local.http_api import LocalHttpApi
-from retention.local.outbox import OutboxMail, sent_count, sent_mail, write_outbox
-from retention.local.replay import ReplayStats, queue_depth, replay
-from retention.local.runtime import load_function
-from retention.local.simulation import SIMULATION_TIMERS, ScheduledJobs
 from retention.mail.catalog import TemplateKind, catalog
 from retention.reporting.report import Report, build_report, format_table
 from retention.settings import settings
 from retention.store.counters import CounterStore
 from retention.store.customers import CustomerStore
-from retention.summary import ProfileSummary, summarise
 from retention.tracking.machine import tracking_rules
+from retention_tools.local.audience import Audience
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.history import HISTORY_END, HISTORY_START, generate_history
+from retention_tools.local.http_api import LocalHttpApi
+from retention_tools.local.outbox import OutboxMail, sent_count, sent_mail, write_outbox
+from retention_tools.local.replay import ReplayStats, queue_depth, replay
+from retention_tools.local.runtime import load_function
+from retention_tools.local.simulation import SIMULATION_TIMERS, ScheduledJobs
+from retention_tools.summary import ProfileSummary, summarise
 
 OUTBOX = Path("outbox")
 REPORT = Path("reports/demo-report.html")
@@ -124,7 +124,7 @@ def run_demo(
             result.report = report
             result.tracking_url = api.url
             if report_path is not None:
-                from retention.reporting.html import format_html
+                from retention_tools.report_html import format_html
 
                 report_path.parent.mkdir(parents=True, exist_ok=True)
                 report_path.write_text(format_html(report), encoding="utf-8")

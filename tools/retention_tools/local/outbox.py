@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from retention.local.embedded import ACCOUNT, REGION
+from retention_tools.local.embedded import ACCOUNT, REGION
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from retention.local.chaos import ChaosQueueDriver, throttling
-from retention.local.embedded import EmbeddedAws
-from retention.local.history import HISTORY_START, ShopEventRecord, generate_history, malform
-from retention.local.outbox import sent_count, sent_mail
-from retention.local.replay import queue_depth, replay
-from retention.local.simulation import SIMULATION_TIMERS, ScheduledJobs
+from retention_tools.local.chaos import ChaosQueueDriver, throttling
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.history import HISTORY_START, ShopEventRecord, generate_history, malform
+from retention_tools.local.outbox import sent_count, sent_mail
+from retention_tools.local.replay import queue_depth, replay
+from retention_tools.local.simulation import SIMULATION_TIMERS, ScheduledJobs
 
 REJECTION = "rejected shop event"
 

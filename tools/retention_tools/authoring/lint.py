@@ -20,10 +20,10 @@ from jinja2 import TemplateSyntaxError
 from retention.mail import catalog as files
 from retention.mail.css import inline_rendered
 from retention.mail.environment import CSS_FILE
-from retention.mail.preview import Preview, preview_settings, render_sample
 from retention.mail.promotion import visible_text
 from retention.mail.render import Renderer, RenderError
 from retention.mail.settings import MailSettings
+from retention_tools.authoring.preview import Preview, preview_settings, render_sample
 
 _EMPTY_FIELD = re.compile(r"\s[,;]|,\s*[,!?.]|\(\s*\)")
 _WS_BETWEEN_TAGS = re.compile(r">\s+<")

@@ -19,11 +19,11 @@ from pydantic import TypeAdapter
 from retention.mail.catalog import SampleCustomer
 from retention.mail.compose import compose
 from retention.mail.render import Renderer
-from retention.mail.samples import sample_coupon, sample_profile
 from retention.mail.ses import SesSender
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing
 from retention.models.types import Email
+from retention_tools.authoring.samples import sample_coupon, sample_profile
 
 _ADDRESS: TypeAdapter[str] = TypeAdapter(Email)
 

@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from retention.local.embedded import ACCOUNT, REGION, EmbeddedAws, request_lock
-from retention.local.moto_patches import index_items
-from retention.local.runtime import QueueDriver, invoke, load_function
+from retention_tools.local.embedded import ACCOUNT, REGION, EmbeddedAws, request_lock
+from retention_tools.local.moto_patches import index_items
+from retention_tools.local.runtime import QueueDriver, invoke, load_function
 
 SIMULATION_TIMERS = {"TIMER_BUCKET_HOURS": "24", "TIMER_SHARDS": "2", "STATS_SCAN_SEGMENTS": "1"}
 """Timer layout for simulations: day-wide buckets, two shards. A sweep then reads the day's

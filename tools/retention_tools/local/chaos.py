@@ -7,8 +7,8 @@ succeeded; one whose deliveries all failed becomes visible again (and, after the
 ``maxReceiveCount``, lands in its dead-letter queue).
 
 :func:`throttling` answers a share of the chosen services' requests with their throttling error
-before the emulator applies them (:func:`retention.local.embedded.faults`), so the clients' standard retry mode has to
-absorb them, as it would in AWS.
+before the emulator applies them (:func:`retention_tools.local.embedded.faults`), so the
+clients' standard retry mode has to absorb them, as it would in AWS.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from retention.local.embedded import EmbeddedAws, faults
-from retention.local.runtime import DrainStats, QueueDriver
+from retention_tools.local.embedded import EmbeddedAws, faults
+from retention_tools.local.runtime import DrainStats, QueueDriver
 
 THROTTLE = {
     "dynamodb": (400, "ThrottlingException", b'{"__type":"ThrottlingException","message":"Rate exceeded"}'),

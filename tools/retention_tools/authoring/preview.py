@@ -15,10 +15,10 @@ from pathlib import Path
 from retention.mail.catalog import SampleCustomer
 from retention.mail.compose import shop_of, signed_links
 from retention.mail.render import RenderedEmail, Renderer
-from retention.mail.samples import sample_coupon, sample_profile
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing
 from retention.mail.tracking import TrackedEmail, add_tracking
+from retention_tools.authoring.samples import sample_coupon, sample_profile
 
 PREVIEW_RING = KeyRing(current="preview", keys={"preview": b"preview-key-not-secret-never-deployed-0000"})
 PREVIEW_MESSAGE_ID = "preview-message"
@@ -26,7 +26,7 @@ PREVIEW_MESSAGE_ID = "preview-message"
 
 def preview_settings() -> MailSettings:
     """A deployment's settings when present in the environment, else template.yaml's defaults."""
-    from retention.local.template import load_template, parameter_defaults
+    from retention_tools.local.template import load_template, parameter_defaults
 
     defaults = parameter_defaults(load_template())
     values = {

@@ -2,6 +2,6 @@
 
 import sys
 
-from retention.cli import main
+from retention_tools.cli import main
 
 sys.exit(main())

@@ -20,8 +20,8 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from retention.local.embedded import ACCOUNT, REGION, EmbeddedAws, request_lock
-from retention.local.template import REPO_ROOT
+from retention_tools.local.embedded import ACCOUNT, REGION, EmbeddedAws, request_lock
+from retention_tools.local.template import REPO_ROOT
 
 # A local invocation that recorded no metric (a duplicate, a 404) is normal; Powertools warns on each.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from retention.local.history import ShopEventRecord
+from retention_tools.local.history import ShopEventRecord
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$")
 

@@ -1,0 +1,1 @@
+"""Template authoring: lint, preview, the gallery, sample customers and test sends."""
