@@ -19,7 +19,8 @@ from pathlib import Path
 from bench.common import Row
 from retention import clock
 from retention.ingest import apply_shop_event
-from retention.journeys import in_holdout, load_journeys
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import in_holdout
 from retention.lifecycle import default_stats
 from retention.mail import ses
 from retention.models.events import ShopEventAdapter

@@ -19,21 +19,44 @@ from factories import envelope, order_detail
 
 from retention import clock
 from retention.ingest import apply_shop_event
-from retention.journeys import in_holdout, load_journeys
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import in_holdout
 from retention.lifecycle import default_stats
-from retention.models.engine_events import JOURNEY_DETAIL_TYPES
+from retention.models.engine_events import JOURNEY_DETAIL_TYPES, EngineEvent, InactiveDetail
 from retention.models.events import ShopEventAdapter
+from retention.models.messaging import ContactState
 from retention.segments import load_definitions
 from retention.settings import settings
-from retention.store.bus import EngineEvent
+from retention.store import dynamo, keys
 from retention.store.customers import CustomerStore
-from retention.store.messaging import MessagingStore
+from retention.store.journeys import JourneyStore
 from retention.store.timers import TimerStore
 from retention.sweep import run_sweep
 from retention_tools.local.embedded import ACCOUNT, REGION
 from retention_tools.local.runtime import invoke, load_function
 
 _ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class RawEngineEvent:
+    """An engine event exactly as given, valid or not (what a broken producer could publish)."""
+
+    detail_type: str
+    detail: dict[str, Any]
+    time: datetime
+
+    def detail_json(self) -> dict[str, Any]:
+        return self.detail
+
+
+def seed_contact(table: str, contact: ContactState) -> None:
+    """Store a contact state as the dispatcher would have left it (the test's starting point)."""
+    stored = contact.model_copy(update={"version": contact.version + 1})  # a stored contact has been written
+    item = dynamo.stored_item(
+        keys.key(keys.customer_pk(stored.customer_id), keys.CONTACT), "contact", stored.model_dump()
+    )
+    dynamo.client().put_item(TableName=table, Item=item)
 
 
 def sent_messages() -> list[Any]:
@@ -52,7 +75,7 @@ def as_record(event: EngineEvent, message_id: str) -> dict[str, Any]:
         "time": event.time.isoformat(),
         "region": REGION,
         "resources": [],
-        "detail": json.loads(json.dumps(event.detail, default=str)),
+        "detail": event.detail_json(),
     }
     return {
         "messageId": message_id,
@@ -84,7 +107,7 @@ class World:
         self.table = settings().customers_table
         self.handler = load_function("journey_dispatch").handler
         self.first_mail = len(sent_messages())
-        self.store = MessagingStore(self.table)
+        self.store = JourneyStore(self.table)
 
     # ---------------------------------------------------------------- inputs
     def order(self, customer_id: str, at: datetime, order_id: str | None = None, **extra: Any) -> str:
@@ -103,13 +126,13 @@ class World:
 
     def inactive(self, customer_id: str, at: datetime, lifecycle: str = "at_risk", firing: int = 1) -> None:
         profile = CustomerStore(self.table).get_profile(customer_id)
-        detail = {
-            "customer_id": customer_id,
-            "firing": firing,
-            "last_order_at": profile.last_order_at if profile else None,
-            "lifecycle": lifecycle,
-            "fired_at": at,
-        }
+        detail = InactiveDetail(
+            customer_id=customer_id,
+            firing=firing,
+            last_order_at=profile.last_order_at if profile else None,
+            lifecycle=lifecycle,
+            fired_at=at,
+        )
         self.pending.append(EngineEvent("CustomerInactive", detail, at))
 
     def drop_pending(self) -> None:

@@ -10,9 +10,10 @@ import yaml
 
 from retention.mail import catalog as files
 from retention.mail.compose import OutgoingEmail, compose
-from retention.mail.context import CouponOffer, Links, Shop
+from retention.mail.context import Links, Shop
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
+from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile, ItemSummary
 from retention.models.segments import Classification
 from retention_tools.authoring.preview import PREVIEW_RING

@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retention import clock
-from retention.journeys import load_journeys
+from retention.journeys.definitions import load_journeys
 from retention.observability import logger, metrics, tracer
 from retention.reporting.report import build_report
 from retention.settings import settings

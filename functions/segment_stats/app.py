@@ -42,7 +42,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         )
         inputs = functools.reduce(daily_stats.DailyInputs.merge, parts)
     stats, refit = daily_stats.compute(inputs, now, definitions)
-    StatsStore(store.table_name).put(stats)
+    StatsStore(settings().customers_table).put(stats)
     metrics.add_metric(name="BuyersInStatistics", unit=MetricUnit.Count, value=stats.buyers)
     metrics.add_metric(name="ChurnModelRefitted", unit=MetricUnit.Count, value=int(refit.model is not None))
     churn_model = "fitted" if refit.model else "shipped"

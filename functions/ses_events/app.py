@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from retention.models.ses_events import SesEventEnvelope
 from retention.observability import logger, metrics, tracer
 from retention.settings import settings
+from retention.store.engagement import EngagementStore
+from retention.store.journeys import JourneyStore
 from retention.tracking.machine import tracking_rules
 from retention.tracking.ses_events import apply_ses_event
 from retention.validation import InvalidEvent, describe, require_sqs_batch
@@ -34,7 +36,8 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name="RejectedSesEvents", unit=MetricUnit.Count, value=1)
         raise InvalidEvent(reason) from exc
     event = envelope.detail
-    applied = apply_ses_event(event, settings().customers_table, tracking_rules())
+    table = settings().customers_table
+    applied = apply_ses_event(event, EngagementStore(table), JourneyStore(table), tracking_rules())
     metrics.add_metric(name=f"Ses{event.eventType.replace(' ', '')}", unit=MetricUnit.Count, value=1)
     if applied.suppressed is not None:
         logger.info("customer suppressed", reason=applied.suppressed.value, message_id=event.message_id)

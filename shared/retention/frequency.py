@@ -8,22 +8,13 @@ stops marketing email altogether.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from retention.models.journeys import FrequencyRules
+from retention.models.messaging import SendHistory
 
 WEEK = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class SendHistory:
-    """A customer's recent marketing emails (oldest first) and how many in a row went unopened."""
-
-    sent_at: Sequence[datetime] = field(default_factory=tuple)
-    unopened_streak: int = 0
 
 
 def is_sunset(history: SendHistory, rules: FrequencyRules) -> bool:

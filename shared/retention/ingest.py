@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from retention import clock, profiles
 from retention.lifecycle import default_stats, refresh
+from retention.models.engine_events import EngineEvent, order_applied, registered
 from retention.models.events import (
     CustomerReferredEvent,
     CustomerRegisteredEvent,
@@ -23,11 +24,9 @@ from retention.models.events import (
 from retention.models.profile import CustomerProfile
 from retention.models.segments import PopulationStats, SegmentDefinitions
 from retention.segments import load_definitions
-from retention.store.bus import EngineEvent
 from retention.store.customers import CustomerStore, Marker, ProfileWrite
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
-from retention.store.stats import StatsStore
-from retention.store.timers import timer_put
+from retention.store.timers import arm_timer
 
 Publisher = Callable[[list[EngineEvent]], object]
 
@@ -56,8 +55,7 @@ def apply_shop_event(event: ShopEvent, store: CustomerStore, publish: Publisher 
             # The first delivery may have committed and then failed to publish: publish what its
             # marker recorded again (consumers are idempotent), so no event is ever lost.
             if publish is not None:
-                customer_id, sort_key = _marker_key(event)
-                recorded = store.marker_outbox(customer_id, sort_key)
+                recorded = store.marker_outbox(_marker(event, clock.now()))
                 if recorded:
                     publish(recorded)
             return Outcome.DUPLICATE
@@ -72,37 +70,24 @@ def apply_shop_event(event: ShopEvent, store: CustomerStore, publish: Publisher 
 def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:
     at = clock.now()
     definitions = load_definitions()
-    stats = StatsStore(store.table_name).get() or default_stats(at, definitions)
+    stats = store.population_stats() or default_stats(at, definitions)
     match event:
         case OrderPlacedEvent(detail=order):
             profile = store.get_profile(order.customer_id)
             updated = profiles.apply_order(_or_new(profile, order.customer_id, at), order, at)
             record = profiles.order_record(order, at)
-            applied = EngineEvent(
-                "OrderPlaced",
-                {
-                    "customer_id": order.customer_id,
-                    "order_id": order.order_id,
-                    "placed_at": order.placed_at,
-                    "currency": order.currency,
-                    "total": order.total,
-                    "coupon_code": order.coupon_code,
-                },
-                at,
+            applied = order_applied(
+                order.customer_id, order.order_id, order.placed_at, order.currency, order.total, order.coupon_code, at
             )
             marker = Marker.for_order(record)
             return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=True, announce=[applied])
         case CustomerRegisteredEvent(detail=registration):
             profile = store.get_profile(registration.customer_id)
             updated = profiles.apply_registration(_or_new(profile, registration.customer_id, at), registration, at)
-            marker = Marker(registration.customer_id, "EVENT#REGISTERED", {"type": "registered", "at": at})
-            registered = EngineEvent(
-                "CustomerRegistered",
-                {"customer_id": registration.customer_id, "registered_at": registration.registered_at},
-                at,
-            )
+            marker = Marker.for_registration(registration.customer_id, at)
+            announced = registered(registration.customer_id, registration.registered_at, at)
             return _commit(
-                store, marker, [(updated, profile)], at, stats, definitions, rearm=False, announce=[registered]
+                store, marker, [(updated, profile)], at, stats, definitions, rearm=False, announce=[announced]
             )
         case CustomerReferredEvent(detail=referral):
             found = store.get_profiles([referral.referrer_id, referral.referred_id])
@@ -117,11 +102,7 @@ def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:
                     referred,
                 ),
             ]
-            marker = Marker(
-                referral.referrer_id,
-                f"REFERRAL#{referral.referred_id}",
-                {"type": "referral", "referred_id": referral.referred_id, "referred_at": referral.referred_at},
-            )
+            marker = Marker.for_referral(referral.referrer_id, referral.referred_id, referral.referred_at)
             return _commit(store, marker, changes, at, stats, definitions, rearm=False)
         case _:  # pragma: no cover - the discriminated union admits nothing else
             raise TypeError(f"unsupported event {type(event).__name__}")
@@ -142,27 +123,28 @@ def _commit(
     The events to publish are stored on the marker too (its outbox), so a duplicate delivery
     can publish them again if the first delivery died between commit and publish."""
     writes: list[ProfileWrite] = []
-    extra: list[dict] = []
+    timers = []
     events: list[EngineEvent] = []
     for updated, read in changes:
         read_version = read.version if read is not None else 0
         result = refresh(updated, at, stats, definitions, new_version=read_version + 1, rearm_inactivity=rearm)
         writes.append(ProfileWrite(result.profile, read_version))
-        extra.extend(timer_put(store.table_name, timer, at) for timer in result.timers)
+        timers.extend(arm_timer(timer, at) for timer in result.timers)
         events.extend(result.events)
     events.extend(announce or [])
-    store.apply(marker.with_outbox(events), writes, extra)
+    store.apply(marker.with_outbox(events), writes, timers)
     return events
 
 
-def _marker_key(event: ShopEvent) -> tuple[str, str]:
+def _marker(event: ShopEvent, at: datetime) -> Marker:
+    """The marker an event's first delivery created (its key: what a duplicate looks up)."""
     match event:
         case OrderPlacedEvent(detail=order):
-            return order.customer_id, f"ORDER#{order.order_id}"
+            return Marker.for_order(profiles.order_record(order, at))
         case CustomerRegisteredEvent(detail=registration):
-            return registration.customer_id, "EVENT#REGISTERED"
+            return Marker.for_registration(registration.customer_id, at)
         case CustomerReferredEvent(detail=referral):
-            return referral.referrer_id, f"REFERRAL#{referral.referred_id}"
+            return Marker.for_referral(referral.referrer_id, referral.referred_id, referral.referred_at)
     raise TypeError(type(event).__name__)  # pragma: no cover
 
 

@@ -11,11 +11,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from retention import churn
+from retention.models.engine_events import EngineEvent, segment_changed
 from retention.models.profile import CustomerProfile
 from retention.models.segments import Classification, PopulationStats, SegmentDefinitions
 from retention.models.timers import Timer
 from retention.segments import classify
-from retention.store.bus import EngineEvent
 
 BIRTHDAY_LOCAL_TIME = time(9, 0)
 INACTIVITY = "inactivity"
@@ -52,23 +52,6 @@ def next_birthday_at(birthday: date, zone: str | None, after: datetime) -> datet
     raise AssertionError("unreachable: a birthday occurs within two years")
 
 
-def segment_event(customer_id: str, before: Classification | None, after: Classification, at: datetime) -> EngineEvent:
-    return EngineEvent(
-        "SegmentChanged",
-        {
-            "customer_id": customer_id,
-            "from_lifecycle": before.lifecycle if before else None,
-            "to_lifecycle": after.lifecycle,
-            "customer_type": after.customer_type,
-            "tags": after.tags,
-            "rfm": after.rfm,
-            "churn_risk": after.churn_risk,
-            "changed_at": at,
-        },
-        at,
-    )
-
-
 def _changed(before: Classification | None, after: Classification) -> bool:
     if before is None:
         return True
@@ -88,7 +71,7 @@ def refresh(
     result = Refresh(profile)
     updates: dict[str, object] = {"segment": classification}
     if _changed(profile.segment, classification):
-        result.events.append(segment_event(profile.customer_id, profile.segment, classification, at))
+        result.events.append(segment_changed(profile.customer_id, profile.segment, classification, at))
         updates["segment_changed_at"] = at
     if rearm_inactivity and profile.last_order_at is not None:
         gap = inactivity_gap_days(profile, stats, definitions)

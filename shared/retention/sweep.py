@@ -16,14 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from retention import churn, lifecycle
+from retention import lifecycle
 from retention.lifecycle import INACTIVITY
+from retention.models.engine_events import EngineEvent, customer_inactive, timer_fired
 from retention.models.profile import CustomerProfile
 from retention.models.segments import PopulationStats, SegmentDefinitions
 from retention.models.timers import Timer
-from retention.store.bus import EngineEvent
-from retention.store.customers import CustomerStore, ProfileWrite, profile_put
-from retention.store.timers import TimerStore, timer_put
+from retention.store.customers import CustomerStore, ProfileWrite, write_profile
+from retention.store.errors import ConcurrentUpdate
+from retention.store.timers import TimerStore, arm_timer
 
 FIRST_RUN_LOOKBACK = timedelta(days=14)
 """With no cursor yet (the very first run), how far back to look. Later runs start at the
@@ -90,14 +91,20 @@ def run_sweep(
         publish(events)
         result.events = len(events)
     for timer, fired, read in finishes:
-        items = timers.finish_ops(timer, token, fired.successor, now)
-        items += [timer_put(customers.table_name, t, now, layout) for t in fired.others]
+        writes = [arm_timer(t, now, layout) for t in fired.others]
         if fired.profile is not None and read is not None:
-            items.append(profile_put(customers.table_name, ProfileWrite(fired.profile, read.version)))
-        if not timers.transact(items) and fired.profile is not None:
+            writes.append(write_profile(ProfileWrite(fired.profile, read.version)))
+        try:
+            timers.retire(timer, token, fired.successor, now, writes)
+        except ConcurrentUpdate:
+            if fired.profile is None:
+                continue  # the claim itself was lost (taken over after its TTL): nothing of ours to retire
             # The profile moved on (an order or registration): retire the timer alone; the
             # event that moved the profile has re-armed what it needs.
-            timers.transact(timers.finish_ops(timer, token, fired.successor, now))
+            try:
+                timers.retire(timer, token, fired.successor, now)
+            except ConcurrentUpdate:
+                continue
     timers.advance_cursor(held_back if held_back is not None else current)
     return result
 
@@ -123,7 +130,7 @@ def _fire(
     """A birthday re-arms itself for next year through :func:`lifecycle.refresh`; inactivity
     re-arms one expected gap later until ``max_firings``; other kinds fire once."""
     if profile is None:
-        return Fired(None, [], None, [EngineEvent("TimerFired", _timer_detail(timer, now), now)])
+        return Fired(None, [], None, [timer_fired(timer, now)])
     version = profile.version + 1
     refreshed = lifecycle.refresh(profile, now, stats, definitions, new_version=version, rearm_inactivity=False)
     events = list(refreshed.events)
@@ -131,20 +138,7 @@ def _fire(
     successor = next((t for t in refreshed.timers if t.kind == timer.kind), None)
     others = [t for t in refreshed.timers if t.kind != timer.kind]
     if timer.kind == INACTIVITY:
-        segment = updated.segment
-        detail = {
-            "customer_id": profile.customer_id,
-            "firing": timer.firing,
-            "last_order_at": profile.last_order_at,
-            "days_since_last_order": round(churn.days_between(profile.last_order_at, now), 1)
-            if profile.last_order_at
-            else None,
-            "expected_next_order_at": segment.expected_next_order_at if segment else None,
-            "lifecycle": segment.lifecycle if segment else None,
-            "churn_risk": segment.churn_risk if segment else None,
-            "fired_at": now,
-        }
-        events.append(EngineEvent("CustomerInactive", detail, now))
+        events.append(customer_inactive(profile.customer_id, timer.firing, profile.last_order_at, updated.segment, now))
         updated = updated.model_copy(update={"inactivity_firings": timer.firing})
         if timer.firing < definitions.inactivity.max_firings:
             gap = lifecycle.inactivity_gap_days(profile, stats, definitions)
@@ -152,15 +146,5 @@ def _fire(
                 update={"due_at": now + timedelta(days=gap), "firing": timer.firing + 1, "generation": version}
             )
     else:
-        events.append(EngineEvent("TimerFired", _timer_detail(timer, now), now))
+        events.append(timer_fired(timer, now))
     return Fired(successor, others, updated, events)
-
-
-def _timer_detail(timer: Timer, now: datetime) -> dict[str, object]:
-    return {
-        "customer_id": timer.customer_id,
-        "kind": timer.kind,
-        "due_at": timer.due_at,
-        "payload": timer.payload,
-        "fired_at": now,
-    }

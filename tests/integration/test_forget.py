@@ -11,10 +11,11 @@ from factories import T0
 from journey_helpers import World
 from tracking_helpers import links_of, request
 
-from retention.journeys import in_holdout, load_journeys
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import in_holdout
 from retention.store import dynamo
 from retention.store.counters import CounterStore
-from retention.store.tracking import TrackingStore
+from retention.store.engagement import EngagementStore
 from retention_tools.cli import main
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.simulation import SIMULATION_TIMERS
@@ -41,7 +42,7 @@ def test_forget_removes_profile_orders_journeys_sends_and_tracking(world: World,
     links = links_of(world.mail_to(cid)[-1])
     request("GET", f"/o/{links.pixel}", sent + timedelta(hours=1))
     message_id = links.pixel.split(".")[1]
-    assert TrackingStore(world.table).message(message_id) is not None
+    assert EngagementStore(world.table).message(message_id) is not None
     sent_before = sum(c["sent"] for c in CounterStore(world.table).read("winback", sent.date(), sent.date()).values())
 
     assert main(["customers", "forget", cid]) == 2  # refuses without --yes
@@ -55,7 +56,7 @@ def test_forget_removes_profile_orders_journeys_sends_and_tracking(world: World,
         ExpressionAttributeValues={":pk": {"S": f"CUST#{cid}"}},
     )
     assert partition["Items"] == []
-    assert TrackingStore(world.table).message(message_id) is None
+    assert EngagementStore(world.table).message(message_id) is None
     assert request("GET", f"/c/{links.clicks[0]}", sent + timedelta(hours=2)).status == 404
     # The other customer is untouched; counters (no personal data) stay
     assert world.store.contact(other).sends

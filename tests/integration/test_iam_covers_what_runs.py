@@ -23,7 +23,8 @@ from journey_helpers import World
 from tracking_helpers import links_of, request
 
 from retention import clock
-from retention.journeys import in_holdout, load_journeys
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import in_holdout
 from retention.store import dynamo
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.runtime import invoke, load_function

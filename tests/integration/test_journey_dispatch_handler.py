@@ -8,7 +8,9 @@ from conftest import load_event
 from journey_helpers import World
 
 from retention import clock
-from retention.journeys import in_holdout, load_journeys
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import in_holdout
+from retention.models.engine_events import JOURNEY_DETAIL_TYPES
 from retention_tools.local.template import load_template
 
 AT = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
@@ -45,13 +47,7 @@ def test_dispatcher_wiring_in_the_template() -> None:
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     rule = resources["JourneyEventsRule"]["Properties"]["EventPattern"]
     assert rule["source"] == ["retention.engine"]
-    assert set(rule["detail-type"]) == {
-        "CustomerInactive",
-        "SegmentChanged",
-        "TimerFired",
-        "OrderPlaced",
-        "CustomerRegistered",
-    }
+    assert set(rule["detail-type"]) == set(JOURNEY_DETAIL_TYPES)  # every event the dispatcher parses, no other
     queue = resources["JourneyQueue"]["Properties"]["RedrivePolicy"]
     assert queue["maxReceiveCount"] == 3
     policies = function["Policies"]

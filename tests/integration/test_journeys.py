@@ -10,9 +10,10 @@ from datetime import timedelta
 import botocore.endpoint
 import pytest
 from factories import T0
-from journey_helpers import World
+from journey_helpers import RawEngineEvent, World, seed_contact
 
-from retention.journeys import choose_variant, in_holdout, load_journeys, message_id_for
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import choose_variant, in_holdout, message_id_for
 from retention.models.messaging import ContactState, JourneyStatus, SentEntry, Suppression
 from retention.store.timers import TimerStore
 from retention_tools.local.embedded import EmbeddedAws, faults
@@ -133,7 +134,7 @@ def test_frequency_cap_defers_until_the_oldest_email_leaves_the_week(world: Worl
         customer_id=cid,
         sends=[SentEntry(message_id=f"earlier{n}", at=at, kind="content") for n, at in enumerate(recent)],
     )
-    world.store.transact([world.store.contact_put(contact, 0)])
+    seed_contact(world.table, contact)
 
     world.deliver(WINBACK_START)
     assert world.templates_to(cid) == []
@@ -150,7 +151,7 @@ def test_transactional_journeys_are_exempt_from_the_cap_only_when_configured(wor
         customer_id=cid,
         sends=[SentEntry(message_id=f"e{n}", at=T0 - timedelta(hours=n + 1), kind="content") for n in range(2)],
     )
-    world.store.transact([world.store.contact_put(contact, 0)])
+    seed_contact(world.table, contact)
     world.order(cid, T0)
     world.deliver(T0)
     world.run_days(T0, 2)
@@ -269,9 +270,11 @@ def test_sunset_after_too_many_unopened_emails(world: World) -> None:
     (cid,) = _treated("SUNSET")
     _start_winback(world, cid)
     rules = load_journeys().frequency
-    world.store.transact(
-        [world.store.contact_put(ContactState(customer_id=cid, unopened_streak=rules.sunset_after_unopened), 0)]
-    )
+    unopened = [
+        SentEntry(message_id=f"unopened{n}", at=WINBACK_START - timedelta(days=10 + n), kind="content")
+        for n in range(rules.sunset_after_unopened)
+    ]
+    seed_contact(world.table, ContactState(customer_id=cid, sends=unopened))
     world.deliver(WINBACK_START)
     assert world.templates_to(cid) == []
     assert world.store.contact(cid).suppressed is Suppression.SUNSET
@@ -281,7 +284,7 @@ def test_a_malformed_engine_event_fails_alone(world: World) -> None:
     (cid,) = _treated("BAD")
     _start_winback(world, cid)
     good = world.pending[0]
-    world.pending.append(type(good)("CustomerInactive", {"customer_id": "", "fired_at": "yesterday"}, good.time))
+    world.pending.append(RawEngineEvent("CustomerInactive", {"customer_id": "", "fired_at": "yesterday"}, good.time))
     response = world.deliver(WINBACK_START)
     assert len(response["batchItemFailures"]) == 1
     assert world.templates_to(cid) == ["winback_miss_you"]
@@ -305,7 +308,7 @@ def test_events_lost_after_commit_are_published_again_by_the_duplicate(world: Wo
         apply_shop_event(ShopEventAdapter.validate_python(raw), CustomerStore(world.table), publish=refuse)
     # SQS delivers the message again: a duplicate, whose marker still holds the unpublished events
     apply_shop_event(ShopEventAdapter.validate_python(raw), CustomerStore(world.table), publish=world._collect)
-    assert [e.detail_type for e in world.pending] == ["SegmentChanged", "OrderPlaced"]
+    assert [e.detail_type for e in world.pending] == ["SegmentChanged", "OrderApplied"]
     world.deliver(T0 + timedelta(minutes=1))
     world.run_days(T0, 2)
     assert world.templates_to(cid) == ["post_purchase_thanks"]

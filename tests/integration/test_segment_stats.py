@@ -15,7 +15,7 @@ from retention.models.segments import ChurnModel, PopulationStats
 from retention.segments import load_definitions
 from retention.settings import settings
 from retention.store import dynamo
-from retention.store.customers import CustomerStore, ProfileWrite, profile_put
+from retention.store.customers import CustomerStore, ProfileWrite, write_profile
 from retention.store.stats import StatsStore
 from retention_tools.local.runtime import load_function
 
@@ -23,7 +23,7 @@ from retention_tools.local.runtime import load_function
 def _store_profiles(profiles) -> None:
     table = settings().customers_table
     for start in range(0, len(profiles), 100):
-        batch = [profile_put(table, ProfileWrite(p, 0)) for p in profiles[start : start + 100]]
+        batch = [write_profile(ProfileWrite(p, 0)).request(table) for p in profiles[start : start + 100]]
         dynamo.client().transact_write_items(TransactItems=batch)
 
 

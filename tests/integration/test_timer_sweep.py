@@ -98,7 +98,7 @@ def test_order_arms_inactivity_timer_which_fires_once_when_due(aws):
     # Then it fired exactly once, after it was due, and re-armed itself one gap later
     assert early_events.of("CustomerInactive") == []
     (inactive,) = late_events.of("CustomerInactive")
-    assert inactive.detail["customer_id"] == "C1" and inactive.detail["firing"] == 1
+    assert inactive.detail.customer_id == "C1" and inactive.detail.firing == 1
     assert again_events.of("CustomerInactive") == []
     assert _timer().firing == 2
     assert _timer().due_at == (due + timedelta(minutes=5)).replace(microsecond=0) + timedelta(days=60)
@@ -181,7 +181,7 @@ def test_a_sweep_that_read_the_index_before_another_re_armed_inactivity_cannot_f
     stale = _stale_sweep(at, lambda: _sweep(at, token="second", published=first))
     _, third = _sweep(at + timedelta(minutes=15), token="third")
     # Then each customer was announced inactive exactly once
-    fired = sorted(e.detail["customer_id"] for e in first.of("CustomerInactive"))
+    fired = sorted(e.detail.customer_id for e in first.of("CustomerInactive"))
     assert fired == [f"C{n}" for n in range(6)]
     assert stale.of("CustomerInactive") == [] and third.of("CustomerInactive") == []
 
@@ -232,9 +232,9 @@ def test_timer_firing_recomputes_the_segment(aws):
     assert profile.segment.lifecycle == "lapsed"
     assert profile.inactivity_firings == 3
     changes = published.of("SegmentChanged")
-    assert [e.detail["to_lifecycle"] for e in changes] == ["new", "at_risk", "lapsed"]
-    assert "one_time_buyer" in changes[0].detail["tags"]  # 60 days on: still new, newly tagged
-    assert [e.detail["firing"] for e in published.of("CustomerInactive")] == [1, 2, 3]
+    assert [e.detail.to_lifecycle for e in changes] == ["new", "at_risk", "lapsed"]
+    assert "one_time_buyer" in changes[0].detail.tags  # 60 days on: still new, newly tagged
+    assert [e.detail.firing for e in published.of("CustomerInactive")] == [1, 2, 3]
 
 
 def test_sweep_and_ingest_never_scan(aws):

@@ -18,7 +18,7 @@ from retention.mail.keys import key_ring
 from retention.mail.signing import KeyRing, Purpose
 from retention.models.messaging import JourneyStatus, Suppression
 from retention.store.counters import CounterStore
-from retention.store.tracking import TrackingStore
+from retention.store.engagement import EngagementStore
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.simulation import SIMULATION_TIMERS
 
@@ -86,7 +86,7 @@ def test_privacy_proxy_and_prefetch_opens_are_stored_but_not_human(world: World)
 
 def test_click_redirects_to_the_emails_own_url_with_utm_and_counts_as_an_open(world: World) -> None:
     _, links = _winback_email(world, "CLICK")
-    record = TrackingStore(world.table).message(links.clicks[0].split(".")[1])
+    record = EngagementStore(world.table).message(links.clicks[0].split(".")[1])
     answer = request("GET", f"/c/{links.clicks[0]}?url=https://evil.example.net/", READ)
     assert answer.status == 302
     target = urlsplit(answer.headers["location"])
@@ -204,21 +204,22 @@ def test_a_scanner_click_earns_no_attribution(world: World) -> None:
     assert _counts(world)["attributed_orders"] == 0
 
 
-def test_the_unopened_streak_is_read_from_the_tracking_markers(world: World) -> None:
+def test_the_unopened_streak_counts_the_emails_since_a_person_last_opened_one(world: World) -> None:
     """Eight older unopened emails and the latest one: the streak is 9 until a human opens the latest."""
+    from journey_helpers import seed_contact
+
     from retention.models.messaging import SentEntry
-    from retention_tools.local.runtime import load_function
 
     cid, links = _winback_email(world, "STREAK")
     contact = world.store.contact(cid)
     older = [SentEntry(message_id=f"old{n:05d}", at=SENT - timedelta(days=n + 1), kind="content") for n in range(8)]
-    contact = contact.model_copy(update={"sends": [*older, *contact.sends]})
-    dispatcher = load_function("journey_dispatch").dispatcher()
-    assert dispatcher._with_engagement(contact).unopened_streak == 9
+    seed_contact(world.table, contact.model_copy(update={"sends": [*older, *contact.sends]}))
+    assert world.store.contact(cid).unopened_streak == 9
     request("GET", f"/o/{links.pixel}", READ, user_agent="Mozilla/5.0", ip="17.1.2.3")  # a proxy: no change
-    assert dispatcher._with_engagement(contact).unopened_streak == 9
+    assert world.store.contact(cid).unopened_streak == 9
     request("GET", f"/o/{links.pixel}", READ)
-    assert dispatcher._with_engagement(contact).unopened_streak == 0
+    assert world.store.contact(cid).unopened_streak == 0
+    assert world.store.contact(cid).last_engaged_at == READ
 
 
 def test_ses_events_count_once_and_suppress_hard_bounces_and_complaints(world: World) -> None:

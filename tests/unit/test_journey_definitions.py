@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 from mail_helpers import profile, template_root
 
-from retention.journeys import (
-    JourneyError,
-    choose_variant,
-    in_holdout,
-    matches_entry,
-    parse_journeys,
-    step_template,
-)
+from retention.journeys.definitions import JourneyError, parse_journeys
+from retention.journeys.rules import choose_variant, in_holdout, matches_entry, step_template
 from retention.models.segments import Classification
 
 

@@ -33,7 +33,7 @@ def test_inactivity_delay_is_clamped_to_floor_and_ceiling():
 def test_segment_change_emits_one_event_and_no_change_emits_none():
     first = refresh(customer(orders=1), T0, STATS, load_definitions(), 2, True)
     assert [e.detail_type for e in first.events] == ["SegmentChanged"]
-    assert first.events[0].detail["to_lifecycle"] == "new"
+    assert first.events[0].detail.to_lifecycle == "new"
     again = refresh(first.profile, T0, STATS, load_definitions(), 3, True)
     assert again.events == []
 
@@ -43,8 +43,8 @@ def test_segment_change_names_both_sides():
         update={"segment": Classification(lifecycle="new", customer_type="satisfied")}
     )
     result = refresh(profile, T0, STATS, load_definitions(), 2, False)
-    assert result.events[0].detail["from_lifecycle"] == "new"
-    assert result.events[0].detail["to_lifecycle"] == "active"
+    assert result.events[0].detail.from_lifecycle == "new"
+    assert result.events[0].detail.to_lifecycle == "active"
 
 
 def test_birthday_timer_is_nine_in_the_morning_local_time_and_armed_once():

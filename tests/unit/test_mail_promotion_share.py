@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from mail_helpers import COUPON, add_template, composed, html_email, render, template_root, text_email
 
-from retention.mail.catalog import TemplateKind
 from retention.mail.compose import PromotionShareExceeded
 from retention.mail.promotion import (
     BOILERPLATE_END,
@@ -19,6 +18,7 @@ from retention.mail.promotion import (
 )
 from retention.mail.render import Renderer
 from retention.mail.stream import stream_allows, stream_promotion_share
+from retention.models.emails import TemplateKind
 
 
 def _crafted(content_chars: int, promo_chars: int) -> tuple[str, str]:

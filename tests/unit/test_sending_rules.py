@@ -8,8 +8,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from retention.dispatch import new_coupon_code
-from retention.journeys import load_journeys, message_id_for, triggered_by
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import message_id_for, new_coupon_code, triggered_by
 from retention.mail.ses import RateLimiter
 from retention.mail.signing import MESSAGE_ID
 from retention.models.engine_events import JourneyEventAdapter
@@ -157,6 +157,6 @@ def test_malformed_engine_events_are_refused_with_a_reason(body: dict) -> None:
     ],
 )
 def test_deliverable_address(address: str | None, expected: str | None) -> None:
-    from retention.mail.compose import deliverable_address
+    from retention.mail.addresses import deliverable_address
 
     assert deliverable_address(address) == expected

@@ -109,8 +109,10 @@ def _forget(args: argparse.Namespace) -> int:
     from pydantic import TypeAdapter, ValidationError
 
     from retention.forget import forget_customer
+    from retention.journeys.definitions import load_journeys
     from retention.models.types import CustomerId
     from retention.settings import settings
+    from retention.store.erasure import ErasureStore
 
     try:
         TypeAdapter(CustomerId).validate_python(args.customer_id)
@@ -120,7 +122,7 @@ def _forget(args: argparse.Namespace) -> int:
     if not args.yes:
         print(f"this deletes everything stored about {args.customer_id}; repeat with --yes", file=sys.stderr)
         return 2
-    done = forget_customer(settings().customers_table, args.customer_id)
+    done = forget_customer(ErasureStore(settings().customers_table), load_journeys(), args.customer_id)
     print(
         f"forgot {args.customer_id}: {done.customer_items} customer items, {done.send_records} send records "
         f"(with their tracking), {done.referral_markers} referral marker(s); journey counters hold no personal data"
@@ -142,7 +144,7 @@ def _templates_lint(args: argparse.Namespace) -> int:
 
 
 def _journeys_lint(args: argparse.Namespace) -> int:
-    from retention.journeys import JourneyError, parse_journeys
+    from retention.journeys.definitions import JourneyError, parse_journeys
 
     try:
         definitions = parse_journeys()
@@ -328,7 +330,7 @@ def _report(args: argparse.Namespace) -> int:
     """The email and retention report against CUSTOMERS_TABLE (a deployed stack's table)."""
     from datetime import UTC, datetime, timedelta
 
-    from retention.journeys import load_journeys
+    from retention.journeys.definitions import load_journeys
     from retention.reporting.report import build_report
     from retention.settings import settings
     from retention.tracking.machine import tracking_rules

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retention.journeys import load_journeys
-from retention.mail.catalog import TemplateKind, catalog
+from retention.journeys.definitions import load_journeys
+from retention.mail.catalog import catalog
+from retention.models.emails import TemplateKind
 from retention.reporting.report import Report, build_report, format_table
 from retention.settings import settings
 from retention.store.counters import CounterStore

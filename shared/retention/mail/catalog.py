@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -20,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
+from retention.models.emails import TemplateKind
 from retention.models.types import CurrencyCode, CustomerId
 from retention.paths import templates_dir
 
@@ -33,12 +33,6 @@ class CatalogError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TemplateKind(StrEnum):
-    CONTENT = "content"
-    FEEDBACK = "feedback"
-    PROMOTION = "promotion"
 
 
 class TemplateEntry(_Strict):

@@ -17,11 +17,13 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
-from retention.mail.context import CouponOffer, Links, Shop
+from retention.mail.addresses import deliverable_address
+from retention.mail.context import Links, Shop
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing, Purpose
 from retention.mail.tracking import add_tracking
+from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile
 
 _UTF8_QP = Charset("utf-8")
@@ -41,24 +43,6 @@ class PromotionShareExceeded(ValueError):
 
 class NoRecipient(ValueError):
     """The customer has no email address on file, or one SES cannot deliver to."""
-
-
-def deliverable_address(address: str | None) -> str | None:
-    """The address as SES can send to it, or None.
-
-    SES does not support SMTPUTF8, so a local part (before the @) must be ASCII; an
-    internationalised domain is sent in its punycode form, which every mail system understands.
-    """
-    if not address or "@" not in address:
-        return None
-    local, _, domain = address.rpartition("@")
-    if not local.isascii() or not local:
-        return None
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    return f"{local}@{ascii_domain}"
 
 
 @dataclass(frozen=True)

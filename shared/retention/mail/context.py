@@ -19,18 +19,10 @@ from babel import Locale
 
 from retention.mail.catalog import CatalogSettings, CategoryContent, LayoutWords
 from retention.mail.environment import clean_text
+from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile
 
 GENERAL = "general"
-
-
-@dataclass(frozen=True)
-class CouponOffer:
-    """A unique, time-limited discount issued to one customer (the journeys issue it)."""
-
-    code: str
-    percent_off: int
-    expires_at: datetime
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ class InvalidToken(ValueError):
     """The token is malformed, names an unknown key, or its signature does not match."""
 
 
+class MalformedToken(InvalidToken):
+    """The text is not a token at all (as opposed to a token this deployment did not sign)."""
+
+
 @dataclass(frozen=True)
 class LinkToken:
     purpose: Purpose
@@ -83,7 +87,7 @@ class KeyRing:
         """The token's fields, or :class:`InvalidToken` (never a partial answer)."""
         match = _TOKEN.match(token or "")
         if not match:
-            raise InvalidToken("malformed token")
+            raise MalformedToken("malformed token")
         kid = match["kid"]
         if kid not in self.keys:
             raise InvalidToken("unknown signing key")

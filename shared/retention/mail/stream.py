@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from retention.mail.catalog import TemplateKind
+from retention.models.emails import TemplateKind
 
 
 def allowed_promotions(window: int, limit: float) -> int:

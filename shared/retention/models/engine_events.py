@@ -1,20 +1,30 @@
-"""The engine's own events, as the journey dispatcher receives them (EventBridge via SQS).
+"""The engine's own events: built here by every producer, validated here by every consumer.
 
-The ingest and the sweep publish these with source ``retention.engine``. They are still
-validated like any input: a message that does not parse fails alone and ends in the
-dispatcher's dead-letter queue. Each event names a *trigger key*, a natural identity that
-stays the same when the event is delivered or re-published twice, so entering a journey is
-idempotent even though EventBridge gives a re-published event a new id.
+The ingest, the sweep and the dispatcher publish these with source ``retention.engine``; the
+journey dispatcher receives them through EventBridge and SQS. One model per detail is used on
+both sides: a producer builds the detail through the model (so it can only publish what the
+consumer accepts), a consumer validates what arrives with the same model (a message that does
+not parse fails alone and ends in the dispatcher's dead-letter queue). Each event names a
+*trigger key*, a natural identity that stays the same when the event is delivered or
+re-published twice, so entering a journey is idempotent although EventBridge gives a
+re-published event a new id.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from retention.models.types import CouponCode, CurrencyCode, CustomerId, Money, OrderId, UtcDatetime
+
+if TYPE_CHECKING:
+    from retention.models.messaging import Coupon
+    from retention.models.segments import Classification
+    from retention.models.timers import Timer
 
 ENGINE_SOURCE = "retention.engine"
 
@@ -31,14 +41,20 @@ class _Detail(BaseModel):
 class InactiveDetail(_Detail):
     firing: Annotated[int, Field(ge=1, le=100)] = 1
     last_order_at: UtcDatetime | None = None
+    days_since_last_order: float | None = None
+    expected_next_order_at: UtcDatetime | None = None
     lifecycle: Label | None = None
+    churn_risk: float | None = None
     fired_at: UtcDatetime
 
 
 class SegmentChangedDetail(_Detail):
     from_lifecycle: Label | None = None
     to_lifecycle: Label
+    customer_type: str | None = None
     tags: list[Label] = Field(default_factory=list, max_length=40)
+    rfm: str = ""
+    churn_risk: float | None = None
     changed_at: UtcDatetime
 
 
@@ -59,6 +75,134 @@ class OrderAppliedDetail(_Detail):
 
 class RegisteredDetail(_Detail):
     registered_at: UtcDatetime
+
+
+class CouponIssuedDetail(_Detail):
+    """For the shop: register this code so it is accepted at checkout."""
+
+    code: CouponCode
+    percent_off: int
+    expires_at: UtcDatetime
+    journey: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """One event to publish: its detail-type, its typed detail and when it happened."""
+
+    detail_type: str
+    detail: BaseModel
+    time: datetime
+
+    def detail_json(self) -> dict[str, Any]:
+        return self.detail.model_dump(mode="json")
+
+    def as_outbox(self) -> dict[str, Any]:
+        """The form a marker stores it in, to publish it again after a lost publish."""
+        return {"detail_type": self.detail_type, "detail": self.detail_json(), "time": self.time.isoformat()}
+
+
+DETAILS: dict[str, type[_Detail]] = {
+    "CustomerInactive": InactiveDetail,
+    "SegmentChanged": SegmentChangedDetail,
+    "TimerFired": TimerFiredDetail,
+    "OrderApplied": OrderAppliedDetail,
+    "CustomerRegistered": RegisteredDetail,
+    "CouponIssued": CouponIssuedDetail,
+}
+
+
+def engine_event_from_outbox(entry: dict[str, Any]) -> EngineEvent:
+    detail_type = str(entry["detail_type"])
+    detail = DETAILS[detail_type].model_validate(entry["detail"])
+    return EngineEvent(detail_type, detail, datetime.fromisoformat(str(entry["time"])))
+
+
+# ---------------------------------------------------------------------------------- producers
+
+
+def segment_changed(
+    customer_id: str, before: Classification | None, after: Classification, at: datetime
+) -> EngineEvent:
+    detail = SegmentChangedDetail(
+        customer_id=customer_id,
+        from_lifecycle=before.lifecycle if before else None,
+        to_lifecycle=after.lifecycle,
+        customer_type=after.customer_type,
+        tags=after.tags,
+        rfm=after.rfm,
+        churn_risk=after.churn_risk,
+        changed_at=at,
+    )
+    return EngineEvent("SegmentChanged", detail, at)
+
+
+def customer_inactive(
+    customer_id: str,
+    firing: int,
+    last_order_at: datetime | None,
+    segment: Classification | None,
+    at: datetime,
+) -> EngineEvent:
+    days = round(max(0.0, (at - last_order_at).total_seconds() / 86400), 1) if last_order_at else None
+    detail = InactiveDetail(
+        customer_id=customer_id,
+        firing=firing,
+        last_order_at=last_order_at,
+        days_since_last_order=days,
+        expected_next_order_at=segment.expected_next_order_at if segment else None,
+        lifecycle=segment.lifecycle if segment else None,
+        churn_risk=segment.churn_risk if segment else None,
+        fired_at=at,
+    )
+    return EngineEvent("CustomerInactive", detail, at)
+
+
+def timer_fired(timer: Timer, at: datetime) -> EngineEvent:
+    detail = TimerFiredDetail(
+        customer_id=timer.customer_id, kind=timer.kind, due_at=timer.due_at, payload=timer.payload, fired_at=at
+    )
+    return EngineEvent("TimerFired", detail, at)
+
+
+def order_applied(
+    customer_id: str,
+    order_id: str,
+    placed_at: datetime,
+    currency: str,
+    total: Decimal,
+    coupon_code: str | None,
+    at: datetime,
+) -> EngineEvent:
+    detail = OrderAppliedDetail(
+        customer_id=customer_id,
+        order_id=order_id,
+        placed_at=placed_at,
+        currency=currency,
+        total=total,
+        coupon_code=coupon_code,
+    )
+    return EngineEvent("OrderApplied", detail, at)
+
+
+def registered(customer_id: str, registered_at: datetime, at: datetime) -> EngineEvent:
+    return EngineEvent("CustomerRegistered", RegisteredDetail(customer_id=customer_id, registered_at=registered_at), at)
+
+
+def coupon_issued(coupon: Coupon, at: datetime) -> EngineEvent:
+    detail = CouponIssuedDetail(
+        customer_id=coupon.customer_id,
+        code=coupon.code,
+        percent_off=coupon.percent_off,
+        expires_at=coupon.expires_at,
+        journey=coupon.journey,
+        message_id=coupon.message_id,
+    )
+    return EngineEvent("CouponIssued", detail, at)
+
+
+# ---------------------------------------------------------------------------------- consumers
 
 
 class _Envelope(BaseModel):
@@ -119,7 +263,7 @@ class TimerFiredEvent(_Envelope):
 class OrderAppliedEvent(_Envelope):
     """An order the ingest has applied to the profile (published after its commit)."""
 
-    detail_type: Literal["OrderPlaced"] = Field(alias="detail-type")
+    detail_type: Literal["OrderApplied"] = Field(alias="detail-type")
     detail: OrderAppliedDetail
 
     @property
@@ -152,7 +296,7 @@ JourneyEvent = Annotated[
 
 JourneyEventAdapter: TypeAdapter[JourneyEvent] = TypeAdapter(JourneyEvent)
 
-JOURNEY_DETAIL_TYPES = ("CustomerInactive", "SegmentChanged", "TimerFired", "OrderPlaced", "CustomerRegistered")
+JOURNEY_DETAIL_TYPES = ("CustomerInactive", "SegmentChanged", "TimerFired", "OrderApplied", "CustomerRegistered")
 
 
 def event_time(value: datetime) -> datetime:

@@ -1,32 +1,35 @@
 """What the journeys store: each customer's journey state, contact state, send records and coupons.
 
-=====================  ========================  ===========================================
-pk                     sk                        item
-=====================  ========================  ===========================================
-``CUST#<id>``          ``JOURNEY#<journey>``     :class:`JourneyState` (one per journey)
-``CUST#<id>``          ``CONTACT``               :class:`ContactState` (suppression, recent sends)
-``CUST#<id>``          ``COUPON#<code>``         :class:`Coupon`
-``MSG#<message id>``   ``MSG``                   :class:`SendRecord` (the exactly-once claim)
-=====================  ========================  ===========================================
-
-Send records live in their own partition because the tracking links carry only the message id.
+One :class:`JourneyState` per customer and journey, one :class:`ContactState` per customer (how
+they may be contacted), a :class:`Coupon` per code issued, and a :class:`SendRecord` per email
+(in its own partition: the tracking links carry only the message id). The keys are spelt in
+store/keys.py; these models are what the items hold.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retention.frequency import SendHistory
-from retention.mail.catalog import TemplateKind
-from retention.mail.context import CouponOffer
+from retention.models.emails import CouponOffer, TemplateKind
+from retention.models.profile import CustomerProfile
 
 RECENT_TRIGGERS = 5
 RECENT_SENDS = 12
 CONVERSIONS_KEPT = 20
+
+
+@dataclass(frozen=True)
+class SendHistory:
+    """A customer's recent marketing emails (oldest first) and how many in a row went unopened."""
+
+    sent_at: Sequence[datetime] = field(default_factory=tuple)
+    unopened_streak: int = 0
 
 
 class JourneyStatus(StrEnum):
@@ -79,17 +82,45 @@ class SentEntry(BaseModel):
     counts_for_cap: bool = True
 
 
+class LastClick(BaseModel):
+    """The email a person last clicked, kept on the contact so an order can be credited to it
+    without reading send records (the counters it credits are keyed by the email's send day)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    journey: str
+    step: str
+    variant: str
+    sent_day: date
+    at: datetime
+
+
 class ContactState(BaseModel):
-    """How a customer may be contacted: suppression, pause, recent sends and engagement."""
+    """How a customer may be contacted: suppression, pause, recent sends and engagement.
+
+    Two writers share the item without stepping on each other: the dispatcher changes the sends
+    (guarded by ``version``), the tracking API sets the engagement summary (``last_engaged_at``,
+    ``last_click``) without touching the version, so a person's click never makes an email fail
+    its claim. Unsubscribes, pauses and suppressions do bump the version: a send decided before
+    them must be decided again.
+    """
 
     customer_id: str
     suppressed: Suppression | None = None
     suppressed_at: datetime | None = None
     paused_until: datetime | None = None
     sends: list[SentEntry] = Field(default_factory=list)
-    unopened_streak: int = 0
-    last_opened_at: datetime | None = None
+    last_engaged_at: datetime | None = None
+    last_click: LastClick | None = None
     version: int = 0
+
+    @property
+    def unopened_streak(self) -> int:
+        """Emails sent since the person last opened or clicked one (every recent one if never)."""
+        if self.last_engaged_at is None:
+            return len(self.sends)
+        return sum(1 for entry in self.sends if entry.at > self.last_engaged_at)
 
     def history(self) -> SendHistory:
         return SendHistory(
@@ -107,13 +138,14 @@ class ContactState(BaseModel):
         return [e for i, e in enumerate(kept) if i >= len(kept) - RECENT_SENDS or e.at > week_ago]
 
 
-class SendStatus(StrEnum):
-    SENDING = "sending"
-    SENT = "sent"
-
-
 class SendRecord(BaseModel):
-    """Every email: claimed (``sending``) before SES is called, ``sent`` with SES's id after."""
+    """Every email, claimed before SES is called: its existence is the exactly-once guarantee.
+
+    A record whose email SES refused is deleted again (with the claim's other writes), so a
+    stored record means the email went out, or its container died between the claim and SES's
+    answer — an email at most once, never twice. SES's delivery, bounce and complaint events
+    land on the record (``delivered_at``, ``bounced_at`` …) and prove which.
+    """
 
     message_id: str
     customer_id: str
@@ -127,10 +159,12 @@ class SendRecord(BaseModel):
     promotion_share: float = 0.0
     urls: list[str] = Field(default_factory=list)
     coupon_code: str | None = None
-    status: SendStatus = SendStatus.SENDING
     claimed_at: datetime
     sent_at: datetime | None = None
-    ses_message_id: str | None = None
+
+    @property
+    def sent_day(self) -> date:
+        return (self.sent_at or self.claimed_at).date()
 
 
 class CouponStatus(StrEnum):
@@ -149,3 +183,24 @@ class Coupon(BaseModel):
     status: CouponStatus = CouponStatus.ISSUED
     redeemed_at: datetime | None = None
     order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts to add to one journey counter (journey × day × step × variant) with a change."""
+
+    journey: str
+    day: date
+    counts: dict[str, int | Decimal]
+    step: str = "-"
+    variant: str = "-"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one decision about one customer needs, read in one request."""
+
+    profile: CustomerProfile | None
+    contact: ContactState
+    states: dict[str, JourneyState]
+    coupons: dict[str, Coupon] = field(default_factory=dict)

@@ -23,3 +23,17 @@ class Timer(BaseModel):
     def _whole_seconds(cls, value: datetime) -> datetime:
         # due_at is a GSI sort key compared as text: one fixed ISO width keeps text order = time order.
         return value.replace(microsecond=0)
+
+
+JOURNEY_TIMER = "journey"
+COUPON_TIMER = "coupon_expiry"
+
+
+def step_timer_kind(journey: str) -> str:
+    """The kind of a journey's step timer (one per customer and journey)."""
+    return f"{JOURNEY_TIMER}:{journey}"
+
+
+def coupon_timer_kind(code: str) -> str:
+    """The kind of a coupon's expiry-reminder timer."""
+    return f"{COUPON_TIMER}:{code}"

@@ -1,8 +1,9 @@
 """Tracking: the marketer-edited rules (templates/tracking.yaml) and what a request looked like.
 
-Engagement lives on the send record (``MSG#<id>``): first-open and first-click markers written
-with ``if_not_exists`` make unique counts exact under repeated requests, and the dispatcher
-reads them back for the unopened streak (engagement back-off) and for attribution.
+Engagement lives on the send record: first-open and first-click markers written with
+``if_not_exists`` make unique counts exact under repeated requests; a person's opens and clicks
+also move the engagement summary on the contact, which the dispatcher reads for the unopened
+streak (engagement back-off) and for attribution (store/engagement.py).
 """
 
 from __future__ import annotations
@@ -77,20 +78,3 @@ class Visit(BaseModel):
     user_agent: str = ""
     source_ip: str = ""
     at: datetime
-
-
-class Engagement(BaseModel):
-    """The engagement markers of one send record (what the dispatcher reads back)."""
-
-    message_id: str
-    journey: str = ""
-    step: str = ""
-    variant: str = ""
-    sent_at: datetime | None = None
-    first_human_open_at: datetime | None = None
-    first_human_click_at: datetime | None = None
-    last_human_click_at: datetime | None = None
-
-    @property
-    def engaged(self) -> bool:
-        return self.first_human_open_at is not None or self.first_human_click_at is not None

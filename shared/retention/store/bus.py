@@ -1,31 +1,21 @@
-"""Publishing the engine's own events (SegmentChanged, CustomerInactive, TimerFired) to EventBridge."""
+"""Publishing the engine's own events (models/engine_events.py) to EventBridge."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
 import boto3
 
+from retention.models.engine_events import ENGINE_SOURCE, EngineEvent
 from retention.store.dynamo import RETRY_CONFIG
-
-ENGINE_SOURCE = "retention.engine"
 
 
 @cache
 def client() -> Any:
     return boto3.client("events", config=RETRY_CONFIG)
-
-
-@dataclass(frozen=True)
-class EngineEvent:
-    detail_type: str
-    detail: dict[str, Any]
-    time: datetime
 
 
 class PublishFailed(RuntimeError):
@@ -40,7 +30,7 @@ def publish(bus_name: str, events: Sequence[EngineEvent]) -> int:
             {
                 "Source": ENGINE_SOURCE,
                 "DetailType": event.detail_type,
-                "Detail": json.dumps(event.detail, default=str),
+                "Detail": json.dumps(event.detail_json()),
                 "EventBusName": bus_name,
                 "Time": event.time,
             }

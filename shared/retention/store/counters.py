@@ -1,7 +1,7 @@
 """Write-sharded counters per journey × day × step × variant: what the journeys did, for reports.
 
-Key design: ``pk = COUNT#<journey>#<shard>``, ``sk = <YYYY-MM-DD>#<step>#<variant>``, one
-number attribute per counted outcome (``sent``, ``entered``, ``holdout``, ``suppressed``,
+Key design (store/keys.py): ``pk = COUNT#<journey>#<shard>``, ``sk = <YYYY-MM-DD>#<step>#<variant>``,
+one number attribute per counted outcome (``sent``, ``entered``, ``holdout``, ``suppressed``,
 ``deferred_quiet_hours``...). Each write picks a random shard, so one journey's busiest day is
 spread over ``SHARDS`` partitions (no hot key); a report reads a journey's date range with one
 Query per shard. ``ADD`` is atomic, so concurrent writers never lose a count.
@@ -11,48 +11,64 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from retention.store import dynamo
+from retention.store import dynamo, keys
+from retention.store.transaction import Write
 
 SHARDS = 8
 JOURNEY_LEVEL = "-"
 """Step and variant of counts that belong to the journey as a whole (entries, hold-out, exits)."""
 
-
-def counter_pk(journey: str, shard: int) -> str:
-    return f"COUNT#{journey}#{shard}"
+Counts = Mapping[str, int | Decimal]
 
 
-def counter_update(
-    table_name: str, journey: str, day: date, step: str, variant: str, counts: dict[str, int], shard: int | None = None
-) -> dict[str, Any]:
-    """An ``Update`` adding ``counts`` to one counter item (usable alone or in a transaction)."""
+def counter_add(
+    journey: str,
+    day: date,
+    counts: Counts,
+    step: str = JOURNEY_LEVEL,
+    variant: str = JOURNEY_LEVEL,
+    shard: int | None = None,
+) -> Write:
+    """An ``ADD`` of ``counts`` to one counter item (alone or inside a transaction)."""
     shard = random.randrange(SHARDS) if shard is None else shard
     names = {f"#c{i}": name for i, name in enumerate(counts)}
     values = {f":c{i}": {"N": str(value)} for i, value in enumerate(counts.values())}
-    return {
-        "TableName": table_name,
-        "Key": {"pk": {"S": counter_pk(journey, shard)}, "sk": {"S": f"{day.isoformat()}#{step}#{variant}"}},
-        "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
+    return Write(
+        "Update",
+        {
+            "Key": keys.key(keys.counter_pk(journey, shard), keys.counter_sk(day, step, variant)),
+            "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        },
+    )
 
 
 class CounterStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
-    def add(self, journey: str, day: date, step: str, variant: str, counts: dict[str, int]) -> None:
+    def add(
+        self,
+        journey: str,
+        day: date,
+        counts: Counts,
+        step: str = JOURNEY_LEVEL,
+        variant: str = JOURNEY_LEVEL,
+    ) -> None:
+        counts = {name: value for name, value in counts.items() if value}
         if counts:
-            dynamo.client().update_item(**counter_update(self.table_name, journey, day, step, variant, counts))
+            write = counter_add(journey, day, counts, step, variant)
+            dynamo.client().update_item(TableName=self.table_name, **write.parameters)
 
     def read(self, journey: str, since: date, until: date) -> dict[tuple[str, str, str], Counter[str]]:
         """Counts by (day, step, variant) for ``since``..``until`` inclusive: one Query per shard."""
         totals: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+        first, last = keys.counter_sk_range(since, until)
         for shard in range(SHARDS):
             pages = (
                 dynamo.client()
@@ -61,18 +77,18 @@ class CounterStore:
                     TableName=self.table_name,
                     KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
                     ExpressionAttributeValues={
-                        ":pk": {"S": counter_pk(journey, shard)},
-                        ":from": {"S": since.isoformat()},
-                        ":to": {"S": f"{until.isoformat()}#~"},
+                        ":pk": {"S": keys.counter_pk(journey, shard)},
+                        ":from": {"S": first},
+                        ":to": {"S": last},
                     },
                 )
             )
             for page in pages:
                 for item in page.get("Items", []):
-                    day, step, variant = item["sk"]["S"].split("#", 2)
+                    group = keys.parse_counter_sk(item["sk"]["S"])
                     for name, value in item.items():
                         if name not in ("pk", "sk") and "N" in value:
                             number = Decimal(value["N"])  # revenue has cents; counts are whole
                             whole = number == number.to_integral()
-                            totals[(day, step, variant)][name] += int(number) if whole else number
+                            totals[group][name] += int(number) if whole else number
         return dict(totals)

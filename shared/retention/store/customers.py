@@ -1,20 +1,9 @@
 """Customer partition: profile, order records and idempotency markers, one partition per customer.
 
-Key design (table ``CustomersTable``, keys ``pk``/``sk``):
-
-=====================  ========================  ===========================================
-pk                     sk                        item
-=====================  ========================  ===========================================
-``CUST#<id>``          ``PROFILE``               the profile (optimistic lock on ``version``)
-``CUST#<id>``          ``ORDER#<order_id>``      order record = idempotency marker of the order
-``CUST#<id>``          ``EVENT#REGISTERED``      marker of the registration event
-``CUST#<id>``          ``REFERRAL#<referred>``   marker of a referral, in the referrer's partition
-=====================  ========================  ===========================================
-
 Applying an event costs two requests: a consistent ``GetItem`` (or ``BatchGetItem`` when two
 customers are involved) and one ``TransactWriteItems`` that creates the marker only if absent
 and writes each profile only if its version is unchanged. A duplicate delivery fails the
-marker condition and changes nothing, which is the idempotency guarantee.
+marker condition and changes nothing, which is the idempotency guarantee. Keys: store/keys.py.
 """
 
 from __future__ import annotations
@@ -22,22 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from retention.models.engine_events import EngineEvent, engine_event_from_outbox
 from retention.models.profile import CustomerProfile, OrderRecord
-from retention.store import dynamo
-from retention.store.bus import EngineEvent
-from retention.store.errors import AlreadyApplied, ConcurrentUpdate
+from retention.models.segments import PopulationStats
+from retention.store import dynamo, keys, transaction
+from retention.store.errors import AlreadyApplied
+from retention.store.stats import StatsStore
+from retention.store.transaction import Write
 
-PROFILE_SK = "PROFILE"
 OUTBOX = "outbox"
-
-
-def customer_pk(customer_id: str) -> str:
-    return f"CUST#{customer_id}"
 
 
 @dataclass(frozen=True)
@@ -50,16 +34,27 @@ class Marker:
 
     @classmethod
     def for_order(cls, record: OrderRecord) -> Marker:
-        return cls(record.customer_id, f"ORDER#{record.order_id}", {"type": "order", **record.model_dump()})
+        return cls(record.customer_id, keys.order_sk(record.order_id), {"type": "order", **record.model_dump()})
+
+    @classmethod
+    def for_registration(cls, customer_id: str, at: object) -> Marker:
+        return cls(customer_id, keys.REGISTERED, {"type": "registered", "at": at})
+
+    @classmethod
+    def for_referral(cls, referrer_id: str, referred_id: str, referred_at: object) -> Marker:
+        attributes = {"type": "referral", "referred_id": referred_id, "referred_at": referred_at}
+        return cls(referrer_id, keys.referral_sk(referred_id), attributes)
 
     def with_outbox(self, events: Sequence[EngineEvent]) -> Marker:
         """The marker carrying the events its change publishes (JSON, for re-publishing on a duplicate)."""
         if not events:
             return self
-        outbox = json.dumps(
-            [{"detail_type": e.detail_type, "detail": e.detail, "time": e.time} for e in events], default=str
-        )
+        outbox = json.dumps([event.as_outbox() for event in events], default=str)
         return Marker(self.customer_id, self.sort_key, {**self.attributes, OUTBOX: outbox})
+
+    @property
+    def key(self) -> keys.Key:
+        return keys.key(keys.customer_pk(self.customer_id), self.sort_key)
 
 
 @dataclass(frozen=True)
@@ -70,93 +65,70 @@ class ProfileWrite:
     read_version: int
 
 
+def write_profile(write: ProfileWrite) -> Write:
+    """A ``Put`` of a profile at ``read_version + 1``, only if still at ``read_version``."""
+    stored = write.profile.model_copy(update={"version": write.read_version + 1})
+    item = dynamo.stored_item(keys.profile_key(stored.customer_id), "profile", stored.model_dump())
+    return Write("Put", {"Item": item, **dynamo.version_guard(write.read_version)})
+
+
 class CustomerStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
     def get_profile(self, customer_id: str) -> CustomerProfile | None:
-        response = dynamo.client().get_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": PROFILE_SK}},
-            ConsistentRead=True,
+        item = (
+            dynamo.client()
+            .get_item(TableName=self.table_name, Key=keys.profile_key(customer_id), ConsistentRead=True)
+            .get("Item")
         )
-        item = response.get("Item")
         return profile_from_item(item) if item else None
 
     def get_profiles(self, customer_ids: Sequence[str]) -> dict[str, CustomerProfile]:
         """Several profiles in one ``BatchGetItem`` (consistent); missing customers are absent."""
-        keys = [{"pk": {"S": customer_pk(cid)}, "sk": {"S": PROFILE_SK}} for cid in dict.fromkeys(customer_ids)]
-        found: dict[str, CustomerProfile] = {}
-        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            response = dynamo.client().batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                profile = profile_from_item(item)
-                found[profile.customer_id] = profile
-            request = response.get("UnprocessedKeys") or {}
-        return found
+        wanted = [keys.profile_key(cid) for cid in dict.fromkeys(customer_ids)]
+        return {p.customer_id: p for p in map(profile_from_item, dynamo.batch_get(self.table_name, wanted))}
 
-    def apply(self, marker: Marker, writes: Sequence[ProfileWrite], extra: Sequence[dict[str, Any]] = ()) -> None:
-        """Create ``marker``, store ``writes`` and run ``extra`` transaction items atomically.
+    def apply(self, marker: Marker, writes: Sequence[ProfileWrite], with_writes: Sequence[Write] = ()) -> None:
+        """Create ``marker``, store ``writes`` and run ``with_writes`` (timers) atomically.
 
         Raises :class:`AlreadyApplied` when the marker exists (a duplicate event) and
         :class:`ConcurrentUpdate` when a profile moved on since it was read.
         """
-        items: list[dict[str, Any]] = [
+        create_marker = Write(
+            "Put",
             {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": {
-                        "pk": {"S": customer_pk(marker.customer_id)},
-                        "sk": {"S": marker.sort_key},
-                        **dynamo.to_attributes(marker.attributes),
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
-        items.extend(profile_put(self.table_name, write) for write in writes)
-        items.extend(extra)
-        try:
-            dynamo.client().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise AlreadyApplied(marker.sort_key) from exc
-            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-                raise ConcurrentUpdate(marker.sort_key) from exc
-            raise
+                "Item": {**marker.key, **dynamo.to_attributes(marker.attributes)},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            },
+            on_conflict=AlreadyApplied,
+        )
+        transaction.transact(self.table_name, [create_marker, *map(write_profile, writes), *with_writes])
 
-    def marker_outbox(self, customer_id: str, sort_key: str) -> list[EngineEvent]:
+    def marker_outbox(self, marker: Marker) -> list[EngineEvent]:
         """The events a marker's change published (empty for markers written before outboxes)."""
         item = (
             dynamo.client()
-            .get_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": sort_key}},
-                ProjectionExpression=OUTBOX,
-                ConsistentRead=True,
-            )
+            .get_item(TableName=self.table_name, Key=marker.key, ProjectionExpression=OUTBOX, ConsistentRead=True)
             .get("Item", {})
         )
         if OUTBOX not in item:
             return []
-        return [
-            EngineEvent(e["detail_type"], e["detail"], datetime.fromisoformat(e["time"]))
-            for e in json.loads(item[OUTBOX]["S"])
-        ]
+        return [engine_event_from_outbox(entry) for entry in json.loads(item[OUTBOX]["S"])]
+
+    def population_stats(self) -> PopulationStats | None:
+        """The daily statistics every classification compares with (cached an hour per container)."""
+        return StatsStore(self.table_name).get()
 
     def get_order(self, customer_id: str, order_id: str) -> OrderRecord | None:
-        response = dynamo.client().get_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": f"ORDER#{order_id}"}},
+        item = (
+            dynamo.client()
+            .get_item(TableName=self.table_name, Key=keys.key(keys.customer_pk(customer_id), keys.order_sk(order_id)))
+            .get("Item")
         )
-        item = response.get("Item")
         if not item:
             return None
-        return OrderRecord.model_validate(_strip_keys(dynamo.from_attributes(item)))
+        return OrderRecord.model_validate({k: v for k, v in dynamo.item_fields(item).items() if k != OUTBOX})
 
     def scan_profiles(self, segment: int = 0, total_segments: int = 1) -> Iterator[CustomerProfile]:
         """Every profile, page by page. For the daily statistics job and reports only:
@@ -165,7 +137,7 @@ class CustomerStore:
         pages = paginator.paginate(
             TableName=self.table_name,
             FilterExpression="sk = :profile",
-            ExpressionAttributeValues={":profile": {"S": PROFILE_SK}},
+            ExpressionAttributeValues={":profile": {"S": keys.PROFILE}},
             Segment=segment,
             TotalSegments=total_segments,
         )
@@ -174,29 +146,5 @@ class CustomerStore:
                 yield profile_from_item(item)
 
 
-def profile_put(table_name: str, write: ProfileWrite) -> dict[str, Any]:
-    """A transaction ``Put`` of a profile at ``read_version + 1``, only if still at ``read_version``."""
-    stored = write.profile.model_copy(update={"version": write.read_version + 1})
-    put: dict[str, Any] = {"TableName": table_name, "Item": _profile_to_item(stored)}
-    if write.read_version == 0:
-        put["ConditionExpression"] = "attribute_not_exists(pk)"
-    else:
-        put["ConditionExpression"] = "version = :read"
-        put["ExpressionAttributeValues"] = {":read": {"N": str(write.read_version)}}
-    return {"Put": put}
-
-
-def _strip_keys(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("pk", "sk", "type", OUTBOX)}
-
-
-def _profile_to_item(profile: CustomerProfile) -> dict[str, Any]:
-    return {
-        "pk": {"S": customer_pk(profile.customer_id)},
-        "sk": {"S": PROFILE_SK},
-        **dynamo.to_attributes({"type": "profile", **profile.model_dump()}),
-    }
-
-
 def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
-    return CustomerProfile.model_validate(_strip_keys(dynamo.from_attributes(item)))
+    return CustomerProfile.model_validate({k: v for k, v in dynamo.item_fields(item).items() if k != OUTBOX})

@@ -61,3 +61,33 @@ def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
 
 def serialize_value(value: Any) -> dict[str, Any]:
     return _serializer.serialize(_plain(value))
+
+
+def stored_item(key: dict[str, Any], kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An item: its key, its ``type`` and the model's fields as attribute values."""
+    return {**key, **to_attributes({"type": kind, **data})}
+
+
+def item_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item's model fields (key and ``type`` dropped)."""
+    return {name: value for name, value in from_attributes(item).items() if name not in ("pk", "sk", "type")}
+
+
+def version_guard(read_version: int) -> dict[str, Any]:
+    """The condition of an item written at ``read_version + 1``: unchanged since read, or new."""
+    if read_version == 0:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {"ConditionExpression": "version = :read", "ExpressionAttributeValues": {":read": {"N": str(read_version)}}}
+
+
+def batch_get(table_name: str, wanted: list[dict[str, Any]], attempts: int = 8) -> list[dict[str, Any]]:
+    """The items of up to 100 keys in one consistent ``BatchGetItem`` (retrying unprocessed keys)."""
+    found: list[dict[str, Any]] = []
+    request: dict[str, Any] = {table_name: {"Keys": wanted, "ConsistentRead": True}} if wanted else {}
+    for _ in range(attempts):
+        if not request:
+            break
+        response = client().batch_get_item(RequestItems=request)
+        found.extend(response.get("Responses", {}).get(table_name, []))
+        request = response.get("UnprocessedKeys") or {}
+    return found

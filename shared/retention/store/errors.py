@@ -6,7 +6,7 @@ class StoreError(Exception):
 
 
 class AlreadyApplied(StoreError):
-    """The event's idempotency marker exists: it was applied before, nothing to do."""
+    """The event's idempotency marker exists (or the email's send record): it was done before."""
 
 
 class ConcurrentUpdate(StoreError):
@@ -18,3 +18,7 @@ class ConcurrentUpdate(StoreError):
     def __init__(self, message: str = "", reasons: list[str] | None = None) -> None:
         super().__init__(message)
         self.reasons = reasons or []
+
+
+class UnknownMessage(StoreError, LookupError):
+    """No send record with this id (deleted on request, or never sent)."""

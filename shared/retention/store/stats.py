@@ -6,9 +6,9 @@ import time
 from typing import Any, ClassVar
 
 from retention.models.segments import PopulationStats
-from retention.store import dynamo
+from retention.store import dynamo, keys
 
-STATS_KEY = {"pk": {"S": "STATS"}, "sk": {"S": "POPULATION"}}
+STATS_KEY = keys.STATS_KEY
 CACHE_SECONDS = 3600
 
 

@@ -20,20 +20,17 @@ over, so nothing is lost.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from retention.models.timers import Timer
-from retention.store import dynamo
-from retention.store.customers import customer_pk
+from retention.store import dynamo, keys, transaction
+from retention.store.transaction import Write
 
 DUE_INDEX = "DueIndex"
 CLAIM_TTL = timedelta(minutes=10)
-CURSOR_KEY = {"pk": {"S": "SWEEP"}, "sk": {"S": "CURSOR"}}
 
 
 @dataclass(frozen=True)
@@ -75,23 +72,23 @@ class TimerLayout:
         return timedelta(hours=self.bucket_hours)
 
 
-def timer_sort_key(kind: str) -> str:
-    return f"TIMER#{kind}"
-
-
-def timer_put(table_name: str, timer: Timer, now: datetime, layout: TimerLayout | None = None) -> dict[str, Any]:
-    """A transaction ``Put`` arming ``timer``; a due time in the past lands in the current
-    bucket, which the next sweep reads, so a timer is never filed behind the sweep cursor."""
+def arm_timer(timer: Timer, now: datetime, layout: TimerLayout | None = None) -> Write:
+    """A ``Put`` arming (or re-arming, replacing) ``timer``; a due time in the past lands in the
+    current bucket, which the next sweep reads, so a timer is never filed behind the sweep cursor."""
     layout = layout or TimerLayout.from_settings()
     filed_at = max(timer.due_at, now)
     shard = layout.shard_of(timer.customer_id, timer.kind)
     item = {
-        "pk": {"S": customer_pk(timer.customer_id)},
-        "sk": {"S": timer_sort_key(timer.kind)},
+        **keys.key(keys.customer_pk(timer.customer_id), keys.timer_sk(timer.kind)),
         "due_bucket": {"S": layout.bucket(layout.bucket_start(filed_at), shard)},
         **dynamo.to_attributes({"type": "timer", **timer.model_dump()}),
     }
-    return {"Put": {"TableName": table_name, "Item": item}}
+    return Write("Put", {"Item": item})
+
+
+def disarm_timer(customer_id: str, kind: str) -> Write:
+    """A ``Delete`` of a customer's timer of ``kind`` (nothing happens if there is none)."""
+    return Write("Delete", {"Key": keys.key(keys.customer_pk(customer_id), keys.timer_sk(kind))})
 
 
 @dataclass(frozen=True)
@@ -109,15 +106,14 @@ class TimerStore:
 
     def arm(self, timer: Timer, now: datetime) -> None:
         """Arm (or re-arm, replacing) a timer on its own."""
-        put = timer_put(self.table_name, timer, now, self.layout)["Put"]
-        dynamo.client().put_item(TableName=put["TableName"], Item=put["Item"])
+        dynamo.client().put_item(TableName=self.table_name, **arm_timer(timer, now, self.layout).parameters)
 
     def get(self, customer_id: str, kind: str) -> Timer | None:
         item = (
             dynamo.client()
             .get_item(
                 TableName=self.table_name,
-                Key={"pk": {"S": customer_pk(customer_id)}, "sk": {"S": timer_sort_key(kind)}},
+                Key=keys.key(keys.customer_pk(customer_id), keys.timer_sk(kind)),
                 ConsistentRead=True,
             )
             .get("Item")
@@ -146,16 +142,17 @@ class TimerStore:
                     yield DueTimer(_timer(item), datetime.fromisoformat(claimed_at) if claimed_at else None)
 
     def claim(self, timer: Timer, token: str, now: datetime) -> bool:
-        try:
-            dynamo.client().update_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": customer_pk(timer.customer_id)}, "sk": {"S": timer_sort_key(timer.kind)}},
-                UpdateExpression="SET claim_token = :t, claimed_at = :now",
-                ConditionExpression=(
+        """Claim the arming of ``timer`` the sweep read, if it is still that arming, due and unclaimed."""
+        claimed = transaction.update(
+            self.table_name,
+            {
+                "Key": keys.key(keys.customer_pk(timer.customer_id), keys.timer_sk(timer.kind)),
+                "UpdateExpression": "SET claim_token = :t, claimed_at = :now",
+                "ConditionExpression": (
                     "generation = :g AND firing = :f AND due_at = :due AND due_at <= :now AND "
                     "attribute_exists(due_bucket) AND (attribute_not_exists(claim_token) OR claimed_at < :stale)"
                 ),
-                ExpressionAttributeValues={
+                "ExpressionAttributeValues": {
                     ":t": {"S": token},
                     ":now": {"S": now.isoformat()},
                     ":stale": {"S": (now - CLAIM_TTL).isoformat()},
@@ -163,53 +160,51 @@ class TimerStore:
                     ":f": {"N": str(timer.firing)},
                     ":due": {"S": timer.due_at.isoformat()},
                 },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            },
+        )
+        return claimed is not None
 
-    def finish_ops(self, timer: Timer, token: str, next_timer: Timer | None, now: datetime) -> list[dict[str, Any]]:
-        """Transaction items that retire a claimed timer: re-armed as ``next_timer`` or deleted."""
-        condition = {
-            "ConditionExpression": "claim_token = :t",
-            "ExpressionAttributeValues": {":t": {"S": token}},
-        }
-        if next_timer is not None:
-            put = timer_put(self.table_name, next_timer, now, self.layout)
-            put["Put"].update(condition)
-            return [put]
-        key = {"pk": {"S": customer_pk(timer.customer_id)}, "sk": {"S": timer_sort_key(timer.kind)}}
-        return [{"Delete": {"TableName": self.table_name, "Key": key, **condition}}]
+    def retire(
+        self,
+        timer: Timer,
+        token: str,
+        successor: Timer | None,
+        now: datetime,
+        with_writes: Sequence[Write] = (),
+    ) -> None:
+        """Retire a claimed timer — re-armed as ``successor`` or deleted — together with
+        ``with_writes`` (the reclassified profile, other timers), all or nothing.
 
-    def transact(self, items: list[dict[str, Any]]) -> bool:
-        """Run a finish transaction; False when a condition failed (the timer or profile moved on)."""
-        try:
-            dynamo.client().transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
+        Raises :class:`ConcurrentUpdate` when the claim was lost or a write's condition failed.
+        """
+        condition = {"ConditionExpression": "claim_token = :t", "ExpressionAttributeValues": {":t": {"S": token}}}
+        if successor is not None:
+            retiring = arm_timer(successor, now, self.layout)
+            retiring = Write("Put", {**retiring.parameters, **condition})
+        else:
+            key = keys.key(keys.customer_pk(timer.customer_id), keys.timer_sk(timer.kind))
+            retiring = Write("Delete", {"Key": key, **condition})
+        transaction.transact(self.table_name, [retiring, *with_writes])
 
     def cursor(self) -> datetime | None:
-        item = dynamo.client().get_item(TableName=self.table_name, Key=CURSOR_KEY, ConsistentRead=True).get("Item")
+        item = (
+            dynamo.client()
+            .get_item(TableName=self.table_name, Key=keys.SWEEP_CURSOR_KEY, ConsistentRead=True)
+            .get("Item")
+        )
         return datetime.fromisoformat(item["hour"]["S"]) if item else None
 
     def advance_cursor(self, hour: datetime) -> None:
         """Move the cursor forward only (an overlapping, slower sweep never moves it back)."""
-        try:
-            dynamo.client().put_item(
-                TableName=self.table_name,
-                Item={**CURSOR_KEY, "hour": {"S": hour.isoformat()}},
-                ConditionExpression="attribute_not_exists(pk) OR #h < :h",
-                ExpressionAttributeNames={"#h": "hour"},
-                ExpressionAttributeValues={":h": {"S": hour.isoformat()}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        transaction.put(
+            self.table_name,
+            {
+                "Item": {**keys.SWEEP_CURSOR_KEY, "hour": {"S": hour.isoformat()}},
+                "ConditionExpression": "attribute_not_exists(pk) OR #h < :h",
+                "ExpressionAttributeNames": {"#h": "hour"},
+                "ExpressionAttributeValues": {":h": {"S": hour.isoformat()}},
+            },
+        )
 
 
 def _timer(item: dict[str, Any]) -> Timer:

@@ -1,9 +1,10 @@
 """What each tracking request does, independent of HTTP: verify, classify, record, answer.
 
-Every request starts from the signed token alone. A token that does not parse is a 400; one
-with a bad signature, a key this deployment does not hold, the wrong purpose for its path, a
-message that does not exist or a link index the email did not have is a 404. Nothing about
-the request decides where a click goes except the URL stored with the email.
+Every request starts from the signed token alone. A token that does not parse, one this
+deployment did not sign, one used on the wrong route, one naming a message that does not exist
+or a link index the email did not have is refused with a domain exception (tracking/errors.py)
+that the handler maps to its answer. Nothing about the request decides where a click goes
+except the URL stored with the email.
 """
 
 from __future__ import annotations
@@ -14,56 +15,66 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from retention.mail.signing import InvalidToken, KeyRing, LinkToken, Purpose
+from retention.mail.signing import InvalidToken, KeyRing, LinkToken, MalformedToken, Purpose
 from retention.models.messaging import SendRecord, Suppression
 from retention.models.tracking import TrackingRules, Visit
-from retention.store.messaging import MessagingStore
-from retention.store.tracking import TrackedMessage, TrackingStore, UnknownMessage
+from retention.store.engagement import EngagementStore, TrackedMessage
+from retention.store.errors import UnknownMessage
+from retention.store.journeys import JourneyStore
+from retention.tracking.errors import MalformedLink, UnknownLink, WrongPurpose
 from retention.tracking.machine import machine_click, machine_open
 
 T = TypeVar("T")
 
 
-class BadLink(Exception):
-    """A token the tracking API refuses, with the HTTP status to answer and a reason for the log."""
+@dataclass(frozen=True)
+class Recorded:
+    """An open or a click as recorded: why it was a machine's (None for a person's) and, for a
+    click, the URL of the email it sends the reader to (None for the hidden honeypot link)."""
 
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+    message: TrackedMessage
+    machine: str | None = None
+    redirect_to: str | None = None
 
 
 @dataclass(frozen=True)
-class Recorded:
+class PreferenceChange:
+    """An unsubscribe or a pause: whether this request changed anything, and until when a pause runs."""
+
     message: TrackedMessage
-    machine: str | None = None  # why it was a machine event, None for a human one
-    location: str | None = None  # where a click goes
-    newly: bool = False  # unsubscribe/pause: did this request change anything
+    newly: bool
+    paused_until: datetime | None = None
 
 
 class Tracker:
-    def __init__(self, table_name: str, ring: KeyRing, rules: TrackingRules) -> None:
-        self.store = TrackingStore(table_name)
-        self.messaging = MessagingStore(table_name)
+    def __init__(
+        self, engagement: EngagementStore, journeys: JourneyStore, ring: KeyRing, rules: TrackingRules
+    ) -> None:
+        self.store = engagement
+        self.journeys = journeys
         self.ring = ring
         self.rules = rules
 
     def verify(self, token: str, *purposes: Purpose) -> tuple[LinkToken, TrackedMessage]:
         try:
             link = self.ring.verify(token)
+        except MalformedToken as error:
+            raise MalformedLink(str(error)) from error
         except InvalidToken as error:
-            raise BadLink(400 if str(error) == "malformed token" else 404, str(error)) from error
+            raise UnknownLink(str(error)) from error
         if link.purpose not in purposes:
-            raise BadLink(404, f"a {link.purpose.name.lower()} token on the wrong path")
+            raise WrongPurpose(f"a {link.purpose.name.lower()} token on the wrong path")
         message = self.store.message(link.message_id)
         if message is None:
-            raise BadLink(404, "no such message")
+            raise UnknownLink("no such message")
         return link, message
 
     def open(self, token: str, visit: Visit) -> Recorded:
         _, message = self.verify(token, Purpose.OPEN)
         machine = machine_open(visit, message.record.sent_at, self.rules)
         firsts = self._marked(lambda: self.store.mark_open(message.record.message_id, machine is None, visit.at))
+        if firsts.human_open:
+            self.store.engaged(message.record, visit.at, clicked=False)
         self.store.count(
             message,
             {
@@ -84,10 +95,12 @@ class Tracker:
             self.store.count(message, {"honeypot_hits": 1, "unique_honeypot": int(first)})
             return Recorded(message, "hidden honeypot link")
         if link.index >= len(record.urls):
-            raise BadLink(404, "link index the email did not contain")
+            raise UnknownLink("link index the email did not contain")
         machine = machine_click(visit, record.sent_at, message.honeypot_at, self.rules)
         human = machine is None
         firsts = self._marked(lambda: self.store.mark_click(record.message_id, human, visit.at))
+        if human:
+            self.store.engaged(record, visit.at, clicked=True)
         self.store.count(
             message,
             {
@@ -100,20 +113,20 @@ class Tracker:
                 "unique_opens_human": int(firsts.human_open),
             },
         )
-        return Recorded(message, machine, location=with_utm(record.urls[link.index], record, self.rules))
+        return Recorded(message, machine, redirect_to=with_utm(record.urls[link.index], record, self.rules))
 
-    def unsubscribe(self, token: str, visit: Visit) -> Recorded:
+    def unsubscribe(self, token: str, visit: Visit) -> PreferenceChange:
         _, message = self.verify(token, Purpose.UNSUBSCRIBE)
-        newly = self.messaging.suppress(message.record.customer_id, Suppression.UNSUBSCRIBED, visit.at)
+        newly = self.journeys.suppress(message.record.customer_id, Suppression.UNSUBSCRIBED, visit.at)
         self.store.count(message, {"unsubscribed": int(newly)})
-        return Recorded(message, newly=newly)
+        return PreferenceChange(message, newly)
 
-    def pause(self, token: str, visit: Visit) -> Recorded:
+    def pause(self, token: str, visit: Visit) -> PreferenceChange:
         _, message = self.verify(token, Purpose.PREFERENCES)
         until = visit.at + timedelta(days=self.rules.pause_days)
-        newly = self.messaging.pause(message.record.customer_id, until)
+        newly = self.journeys.pause(message.record.customer_id, until)
         self.store.count(message, {"paused": int(newly)})
-        return Recorded(message, newly=newly, location=until.date().isoformat())
+        return PreferenceChange(message, newly, paused_until=until)
 
     def peek(self, token: str, *purposes: Purpose) -> TrackedMessage:
         """The message behind a page's token, for showing the page (no write)."""
@@ -124,7 +137,7 @@ class Tracker:
         try:
             return write()
         except UnknownMessage as error:  # deleted between the read and the write (a forget request)
-            raise BadLink(404, "no such message") from error
+            raise UnknownLink("no such message") from error
 
 
 def with_utm(url: str, record: SendRecord, rules: TrackingRules) -> str:

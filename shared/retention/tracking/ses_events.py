@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from retention.models.messaging import Suppression
 from retention.models.ses_events import SesEvent
 from retention.models.tracking import TrackingRules, Visit
-from retention.store.messaging import MessagingStore
-from retention.store.tracking import TrackedMessage, TrackingStore, UnknownMessage
+from retention.store.engagement import EngagementStore, TrackedMessage
+from retention.store.errors import UnknownMessage
+from retention.store.journeys import JourneyStore
 from retention.tracking.machine import machine_click, machine_open
 
 MARKERS = {
@@ -37,11 +38,10 @@ class Applied:
     suppressed: Suppression | None = None
 
 
-def apply_ses_event(event: SesEvent, table_name: str, rules: TrackingRules) -> Applied:
+def apply_ses_event(event: SesEvent, store: EngagementStore, journeys: JourneyStore, rules: TrackingRules) -> Applied:
     message_id = event.message_id
     if message_id is None:
         return Applied("not_ours")
-    store = TrackingStore(table_name)
     message = store.message(message_id)
     if message is None:
         return Applied("unknown_message")
@@ -56,7 +56,7 @@ def apply_ses_event(event: SesEvent, table_name: str, rules: TrackingRules) -> A
             if first:
                 store.count(message, {"bounced": 1, counter: 1})
             suppressed = None
-            if hard and MessagingStore(table_name).suppress(message.record.customer_id, Suppression.BOUNCED, at):
+            if hard and journeys.suppress(message.record.customer_id, Suppression.BOUNCED, at):
                 suppressed = Suppression.BOUNCED
             return Applied("counted" if first else "duplicate", suppressed)
         marker, counter = MARKERS[event.eventType]
@@ -64,22 +64,22 @@ def apply_ses_event(event: SesEvent, table_name: str, rules: TrackingRules) -> A
         if first:
             store.count(message, {counter: 1})
         suppressed = None
-        if event.eventType == "Complaint" and MessagingStore(table_name).suppress(
-            message.record.customer_id, Suppression.COMPLAINED, at
-        ):
+        if event.eventType == "Complaint" and journeys.suppress(message.record.customer_id, Suppression.COMPLAINED, at):
             suppressed = Suppression.COMPLAINED
         return Applied("counted" if first else "duplicate", suppressed)
     except UnknownMessage:
         return Applied("unknown_message")
 
 
-def _engagement(event: SesEvent, store: TrackingStore, message: TrackedMessage, rules: TrackingRules) -> Applied:
+def _engagement(event: SesEvent, store: EngagementStore, message: TrackedMessage, rules: TrackingRules) -> Applied:
     detail = event.open if event.eventType == "Open" else event.click
     at = (detail.timestamp if detail and detail.timestamp else None) or event.mail.timestamp
     visit = Visit(user_agent=detail.userAgent if detail else "", source_ip=detail.ipAddress if detail else "", at=at)
     if event.eventType == "Open":
         human = machine_open(visit, message.record.sent_at, rules) is None
         firsts = store.mark_open(message.record.message_id, human, at)
+        if firsts.human_open:
+            store.engaged(message.record, at, clicked=False)
         store.count(
             message,
             {"ses_opens": 1, "unique_opens": int(firsts.open), "unique_opens_human": int(firsts.human_open)},
@@ -87,6 +87,8 @@ def _engagement(event: SesEvent, store: TrackingStore, message: TrackedMessage, 
     else:
         human = machine_click(visit, message.record.sent_at, message.honeypot_at, rules) is None
         firsts = store.mark_click(message.record.message_id, human, at)
+        if human:
+            store.engaged(message.record, at, clicked=True)
         store.count(
             message,
             {

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from retention.mail.catalog import SampleCustomer, samples
-from retention.mail.context import CouponOffer
+from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile, ItemSummary
 from retention.models.segments import Classification
 

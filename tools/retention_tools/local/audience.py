@@ -29,7 +29,7 @@ from typing import Any
 
 from retention import clock
 from retention.store.customers import CustomerStore
-from retention.store.messaging import MessagingStore
+from retention.store.journeys import JourneyStore
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.history import CONSUMABLES, ShopEventRecord
 from retention_tools.local.outbox import OutboxMail, sent_count, sent_mail
@@ -79,7 +79,7 @@ class Audience:
         self._seen = sent_count()
         self._ses = QueueDriver(self.aws, "SesEventsQueue", "ses_events")
         self._configuration_set = next(iter(self.aws.resources.configuration_sets.values()), "")
-        self._store = MessagingStore(self.table)
+        self._store = JourneyStore(self.table)
 
     def _count(self, what: str, n: int = 1) -> None:
         self.did[what] = self.did.get(what, 0) + n
@@ -114,7 +114,7 @@ class Audience:
         }
         detail: dict[str, Any] = {
             "eventType": "Bounce" if bounce else "Delivery",
-            "mail": {"timestamp": at.isoformat(), "messageId": record.ses_message_id or "local", "tags": tags},
+            "mail": {"timestamp": at.isoformat(), "messageId": f"ses-{record.message_id}", "tags": tags},
         }
         if bounce:
             detail["bounce"] = {"bounceType": "Permanent", "bounceSubType": "NoEmail"}

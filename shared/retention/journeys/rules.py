@@ -1,28 +1,28 @@
-"""Journeys: which customer gets which sequence, decided by pure functions over the definitions.
+"""Journey rules as pure functions: who is triggered, who enters, who is held out, what they get.
 
-``templates/journeys.yaml`` is validated on its own (shape) and against the rest of
-``templates/`` (every template exists in emails.yaml, a coupon step for a template that needs
-one, segments that segments.yaml defines), so a marketer's typo fails ``retention journeys lint``
-and the deployment, never a send. Hold-out and A/B assignment hash the customer id with the
-journey (and step): deterministic across retries and containers, independent between journeys.
+Hold-out and A/B assignment hash the customer id with the journey (and step): deterministic
+across retries and containers, independent between journeys. A message id is a hash of
+(customer, journey, cycle, step): the same on every retry, so the send record it names is the
+exactly-once guarantee.
 """
 
 from __future__ import annotations
 
 import hashlib
-from functools import cache
-from pathlib import Path
+import secrets
 
-from retention.mail import catalog as email_files
-from retention.mail.catalog import CatalogError, load_yaml
-from retention.models.journeys import Journey, JourneyFile, Step, Trigger, Variant
+from retention.models.journeys import Journey, Step, Trigger, Variant
 from retention.models.profile import CustomerProfile
-from retention.paths import templates_dir
-from retention.segments import load_definitions
 
-
-class JourneyError(ValueError):
-    """journeys.yaml is invalid; the message names the journey, the step and the problem."""
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+TRIGGER_EVENTS = {
+    Trigger.CUSTOMER_INACTIVE: "CustomerInactive",
+    Trigger.ORDER_PLACED: "OrderApplied",  # the engine announces an order once it has applied it
+    Trigger.SEGMENT_CHANGED: "SegmentChanged",
+    Trigger.TIMER_FIRED: "TimerFired",
+    Trigger.CUSTOMER_REGISTERED: "CustomerRegistered",
+}
+"""The engine event each trigger of journeys.yaml listens to."""
 
 
 def _unit_interval(*parts: str) -> float:
@@ -63,7 +63,7 @@ def triggered_by(journey: Journey, detail_type: str, qualifier: str | None, labe
     """Whether an engine event starts this journey. ``qualifier`` is the timer family for
     TimerFired; ``labels`` the segment and tags a SegmentChanged moved the customer into."""
     trigger = journey.trigger
-    if trigger.event.value != detail_type:
+    if TRIGGER_EVENTS[trigger.event] != detail_type:
         return False
     if trigger.event is Trigger.TIMER_FIRED:
         return qualifier == trigger.timer
@@ -91,41 +91,7 @@ def matches_entry(journey: Journey, profile: CustomerProfile, labels: set[str] |
     return True
 
 
-def validate(definitions: JourneyFile, root: Path) -> None:
-    """Cross-file checks; raises :class:`JourneyError` listing every problem."""
-    problems: list[str] = []
-    catalog = email_files.catalog(root)
-    segments = load_definitions(root / "segments.yaml")
-    known_segments = {rule.name for rule in segments.lifecycle} | {rule.name for rule in segments.tags}
-    for name, journey in definitions.journeys.items():
-        for segment in [
-            *journey.entry.segments,
-            *([journey.trigger.into_segment] if journey.trigger.into_segment else []),
-        ]:
-            if segment not in known_segments:
-                problems.append(f"{name}: segment {segment!r} is not defined in segments.yaml")
-        for step in journey.steps:
-            for template in step.templates:
-                entry = catalog.templates.get(template)
-                if entry is None:
-                    problems.append(f"{name}.{step.id}: template {template!r} is not listed in emails.yaml")
-                elif "coupon" in entry.requires and step.coupon is None and journey.trigger.timer != "coupon_expiry":
-                    problems.append(f"{name}.{step.id}: template {template!r} shows a coupon; add coupon: to the step")
-    if problems:
-        raise JourneyError("journeys.yaml: " + "; ".join(problems))
-
-
-def parse_journeys(root: Path | None = None) -> JourneyFile:
-    root = root or templates_dir()
-    try:
-        definitions = load_yaml(root / "journeys.yaml", JourneyFile)
-    except CatalogError as error:
-        raise JourneyError(str(error)) from error
-    validate(definitions, root)
-    return definitions
-
-
-@cache
-def load_journeys() -> JourneyFile:
-    """The journey definitions, validated once per container."""
-    return parse_journeys()
+def new_coupon_code() -> str:
+    """``XXXXX-XXXXX`` from 30 unambiguous characters (49 bits): unique in practice, unguessable."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"

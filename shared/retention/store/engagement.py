@@ -1,13 +1,18 @@
-"""Engagement writes on send records, and the counters they feed: at most two writes a request.
+"""Engagement writes on send records, the counters they feed and the contact's engagement summary.
 
 Every tracking request reads the send record once (``GetItem MSG#<id>``: which journey, step,
-variant and URLs, when it was sent) and then writes twice:
+variant and URLs, when it was sent) and then writes:
 
 1. ``UpdateItem`` on the send record: totals ``ADD``-ed, first-open / first-click markers set
    with ``if_not_exists`` and ``ReturnValues=ALL_OLD``. A marker that came back already set
    means "not the first": unique counts stay exact however often a request is repeated.
 2. ``UpdateItem`` ``ADD`` on one write-sharded counter item (journey × send day × step ×
    variant), so a campaign's thousands of opens a second spread over ``SHARDS`` partitions.
+3. Only for a person (not a machine) opening an email for the first time, or clicking: an
+   ``UpdateItem`` of the engagement summary on the customer's contact item (``last_engaged_at``,
+   ``last_click``) — what the dispatcher reads the unopened streak and an order's attribution
+   from, without reading send records. It does not change the contact's version, so it never
+   makes an email's claim fail.
 
 Counters are keyed by the day the email was *sent* (the send cohort), so "opens of Tuesday's
 emails" is one row however many days the opens trickle in over.
@@ -19,24 +24,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from retention.models.messaging import SendRecord
-from retention.models.tracking import Engagement
-from retention.store import dynamo
-from retention.store.counters import counter_update
-from retention.store.messaging import SEND_SK, send_pk
-
-ENGAGEMENT_FIELDS = (
-    "message_id",
-    "journey",
-    "step",
-    "variant",
-    "sent_at",
-    "first_human_open_at",
-    "first_human_click_at",
-    "last_human_click_at",
-)
+from retention.models.messaging import LastClick, SendRecord
+from retention.store import dynamo, keys, transaction
+from retention.store.counters import Counts, counter_add
+from retention.store.errors import UnknownMessage
 
 
 @dataclass(frozen=True)
@@ -46,7 +37,7 @@ class TrackedMessage:
 
     @property
     def day(self) -> date:
-        return (self.record.sent_at or self.record.claimed_at).date()
+        return self.record.sent_day
 
 
 @dataclass(frozen=True)
@@ -59,23 +50,18 @@ class Firsts:
     human_click: bool = False
 
 
-def _key(message_id: str) -> dict[str, Any]:
-    return {"pk": {"S": send_pk(message_id)}, "sk": {"S": SEND_SK}}
-
-
-class TrackingStore:
+class EngagementStore:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
     def message(self, message_id: str) -> TrackedMessage | None:
-        item = dynamo.client().get_item(TableName=self.table_name, Key=_key(message_id)).get("Item")
+        item = dynamo.client().get_item(TableName=self.table_name, Key=keys.message_key(message_id)).get("Item")
         if not item:
             return None
-        data = {k: v for k, v in dynamo.from_attributes(item).items() if k not in ("pk", "sk", "type")}
+        data = dynamo.item_fields(item)
         honeypot = data.get("honeypot_at")
-        return TrackedMessage(
-            SendRecord.model_validate(data), datetime.fromisoformat(honeypot) if isinstance(honeypot, str) else None
-        )
+        record = SendRecord.model_validate({k: v for k, v in data.items() if k in SendRecord.model_fields})
+        return TrackedMessage(record, datetime.fromisoformat(honeypot) if isinstance(honeypot, str) else None)
 
     def mark_open(self, message_id: str, human: bool, at: datetime) -> Firsts:
         adds = {"opens": 1, **({"human_opens": 1} if human else {"machine_opens": 1})}
@@ -106,13 +92,39 @@ class TrackingStore:
         old = self._mark(message_id, {}, [marker], details or {}, at)
         return marker not in old
 
-    def count(self, message: TrackedMessage, counts: dict[str, int | Any]) -> None:
+    def count(self, message: TrackedMessage, counts: Counts) -> None:
         counts = {name: value for name, value in counts.items() if value}
         if counts:
             record = message.record
-            dynamo.client().update_item(
-                **counter_update(self.table_name, record.journey, message.day, record.step, record.variant, counts)
+            write = counter_add(record.journey, message.day, counts, record.step, record.variant)
+            dynamo.client().update_item(TableName=self.table_name, **write.parameters)
+
+    def engaged(self, record: SendRecord, at: datetime, clicked: bool) -> None:
+        """A person opened (or clicked) one of this customer's emails at ``at``: the contact's
+        engagement summary moves forward (never back: an older event arriving late changes nothing)."""
+        assignments = ["last_engaged_at = :at"]
+        values: dict[str, Any] = {":at": {"S": at.isoformat()}}
+        if clicked:
+            click = LastClick(
+                message_id=record.message_id,
+                journey=record.journey,
+                step=record.step,
+                variant=record.variant,
+                sent_day=record.sent_day,
+                at=at,
             )
+            assignments.append("last_click = :click")
+            values[":click"] = dynamo.serialize_value(click.model_dump())
+        transaction.update(
+            self.table_name,
+            {
+                "Key": keys.key(keys.customer_pk(record.customer_id), keys.CONTACT),
+                "UpdateExpression": "SET " + ", ".join(assignments),
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(last_engaged_at) OR last_engaged_at <= :at)",
+                "ExpressionAttributeValues": values,
+            },
+        )
 
     def _mark(
         self, message_id: str, adds: dict[str, int], firsts: list[str], sets: dict[str, Any], at: datetime
@@ -125,7 +137,7 @@ class TrackingStore:
             set_parts.append(f"#f{i} = if_not_exists(#f{i}, :at)")
         for i, (name, value) in enumerate(sets.items()):
             names[f"#s{i}"] = name
-            values[f":s{i}"] = dynamo.to_attributes({"v": value})["v"]
+            values[f":s{i}"] = dynamo.serialize_value(value)
             set_parts.append(f"#s{i} = :s{i}")
         for i, (name, value) in enumerate(adds.items()):
             names[f"#a{i}"] = name
@@ -134,46 +146,17 @@ class TrackingStore:
         expression = "SET " + ", ".join(set_parts)
         if add_parts:
             expression += " ADD " + ", ".join(add_parts)
-        try:
-            response = dynamo.client().update_item(
-                TableName=self.table_name,
-                Key=_key(message_id),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_OLD",  # the item before: a marker already there means "not the first"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise UnknownMessage(message_id) from exc
-            raise
-        return response.get("Attributes", {})
-
-
-class UnknownMessage(LookupError):
-    """No send record with this id (deleted on request, or never sent)."""
-
-
-def engagement(table_name: str, message_ids: list[str]) -> dict[str, Engagement]:
-    """The engagement markers of up to 100 send records: one BatchGetItem (projected, small)."""
-    ids = list(dict.fromkeys(message_ids))[:100]
-    if not ids:
-        return {}
-    request: dict[str, Any] = {
-        table_name: {
-            "Keys": [_key(i) for i in ids],
-            "ProjectionExpression": ", ".join(f"#e{i}" for i in range(len(ENGAGEMENT_FIELDS))),
-            "ExpressionAttributeNames": {f"#e{i}": name for i, name in enumerate(ENGAGEMENT_FIELDS)},
-        }
-    }
-    found: dict[str, Engagement] = {}
-    for _ in range(8):
-        response = dynamo.client().batch_get_item(RequestItems=request)
-        for item in response.get("Responses", {}).get(table_name, []):
-            data = dynamo.from_attributes(item)
-            found[data["message_id"]] = Engagement.model_validate(data)
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            break
-    return found
+        old = transaction.update(
+            self.table_name,
+            {
+                "Key": keys.message_key(message_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            },
+            returning="ALL_OLD",  # the item before: a marker already there means "not the first"
+        )
+        if old is None:
+            raise UnknownMessage(message_id)
+        return old

@@ -1,0 +1,343 @@
+"""What the dispatcher does with an event, decided by pure functions over a snapshot of what it read.
+
+Nothing here reads or writes: each function takes the customer's snapshot (profile, contact,
+journey states, coupon), the definitions and the time, and returns a decision —
+
+* entering: :class:`Ignore` (with why), :class:`HoldOut` or :class:`Enter`;
+* a step that is due: :class:`Exit`, :class:`Defer`, :class:`SkipStep` or :class:`Send`;
+* an order: the :class:`Conversion` of every journey cycle it follows and the coupon it redeems;
+
+and the helpers that turn a decision into the state to store (:func:`advanced`,
+:func:`deferred`, :func:`exited`). The dispatcher applies them through the journey store; the
+unit tests read them as the specification of the journeys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from retention.frequency import earliest_send, is_sunset, outside_quiet_hours
+from retention.journeys import rules
+from retention.mail.addresses import deliverable_address
+from retention.mail.stream import stream_allows
+from retention.models.emails import CouponOffer, TemplateKind
+from retention.models.journeys import CouponSpec, ExitCondition, Journey, JourneyFile, Step
+from retention.models.messaging import (
+    ContactState,
+    Coupon,
+    CouponStatus,
+    JourneyState,
+    JourneyStatus,
+    LastClick,
+    SendRecord,
+    Suppression,
+)
+from retention.models.profile import CustomerProfile
+from retention.models.timers import COUPON_TIMER, Timer, coupon_timer_kind, step_timer_kind
+
+MAX_DEFERRALS = 30
+ABANDONED_AFTER = timedelta(days=60)
+"""An active cycle this far past its last step (a step stuck in the DLQ) no longer blocks re-entry."""
+
+
+# --------------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Nothing to store: a duplicate, a stale timer, a customer who does not qualify."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    state: JourneyState
+
+
+@dataclass(frozen=True)
+class Enter:
+    state: JourneyState
+    first_due: datetime
+
+
+@dataclass(frozen=True)
+class Exit:
+    reason: str
+    counts: dict[str, int]
+    sunset: bool = False  # also suppress the customer for good
+
+
+@dataclass(frozen=True)
+class Defer:
+    until: datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class SkipStep:
+    """A promotion the 80/20 stream rule does not allow now: the journey moves past it."""
+
+
+@dataclass(frozen=True)
+class Send:
+    profile: CustomerProfile
+    step: Step
+    template: str
+    variant: str
+    kind: TemplateKind
+    message_id: str
+
+
+Entry = Ignore | HoldOut | Enter
+StepDecision = Exit | Defer | SkipStep | Send
+
+
+# --------------------------------------------------------------------------------- entering
+
+
+def decide_entry(
+    name: str,
+    journey: Journey,
+    state: JourneyState,
+    profile: CustomerProfile | None,
+    coupon: Coupon | None,
+    trigger_key: str,
+    labels: set[str] | None,
+    now: datetime,
+    definitions: JourneyFile,
+) -> Entry:
+    """Whether the event enters the customer in the journey (a new cycle), holds them out, or not."""
+    if trigger_key in state.recent_triggers:
+        return Ignore("duplicate_trigger")
+    if state.status is JourneyStatus.ACTIVE and not abandoned(journey, state, now):
+        return Ignore("already_in_journey")
+    if state.entered_at is not None and now < state.entered_at + timedelta(days=journey.reentry_days):
+        return Ignore("reentry_too_soon")
+    if profile is None or not rules.matches_entry(journey, profile, labels):
+        return Ignore("not_eligible")
+    offer = None
+    if journey.trigger.timer == COUPON_TIMER:
+        if coupon is None or coupon.status is not CouponStatus.ISSUED or coupon.expires_at <= now:
+            return Ignore("coupon_not_open")
+        offer = CouponOffer(coupon.code, coupon.percent_off, coupon.expires_at)
+    share = journey.holdout_share if journey.holdout_share is not None else definitions.frequency.holdout_share
+    holdout = rules.in_holdout(profile.customer_id, name, share)
+    entered = JourneyState(
+        customer_id=profile.customer_id,
+        journey=name,
+        cycle=state.cycle + 1,
+        status=JourneyStatus.HOLDOUT if holdout else JourneyStatus.ACTIVE,
+        entered_at=now,
+        trigger_key=trigger_key,
+        recent_triggers=[*state.recent_triggers, trigger_key][-5:],
+        coupon=offer,
+        version=state.version,
+    )
+    if holdout:
+        return HoldOut(entered)
+    return Enter(entered, now + timedelta(days=journey.steps[0].delay_days))
+
+
+def abandoned(journey: Journey, state: JourneyState, now: datetime) -> bool:
+    horizon = timedelta(days=journey.steps[-1].delay_days) + ABANDONED_AFTER
+    return state.entered_at is not None and now > state.entered_at + horizon
+
+
+# --------------------------------------------------------------------------------- steps
+
+
+def suppression_reason(
+    profile: CustomerProfile, contact: ContactState, journey: Journey, definitions: JourneyFile
+) -> str | None:
+    """Why this customer must not get this email now, checked at send time (not only at entry)."""
+    if contact.suppressed is not None:
+        return contact.suppressed.value
+    if journey.entry.requires_consent and not profile.marketing_consent:
+        return "no_consent"
+    if not profile.email:
+        return "no_address"
+    if deliverable_address(profile.email) is None:
+        return "undeliverable_address"
+    if is_sunset(contact.history(), definitions.frequency):
+        return Suppression.SUNSET.value
+    return None
+
+
+def decide_step(
+    journey: Journey,
+    state: JourneyState,
+    profile: CustomerProfile | None,
+    contact: ContactState,
+    now: datetime,
+    definitions: JourneyFile,
+    kinds: Mapping[str, TemplateKind],
+    stream_window: int,
+    promotion_limit: float,
+) -> StepDecision:
+    """What happens to the step ``state`` is at: exit, defer (never drop), skip, or send."""
+    if profile is None:
+        return Exit("customer_deleted", {"exited_customer_deleted": 1})
+    ordered = profile.last_order_at is not None and state.entered_at is not None
+    if ordered and ExitCondition.ORDERED in journey.exit_on and profile.last_order_at > state.entered_at:  # type: ignore[operator]
+        return Exit("ordered", {"exited_ordered": 1})
+    reason = suppression_reason(profile, contact, journey, definitions)
+    if reason is not None:
+        sunset = reason == Suppression.SUNSET and contact.suppressed is None
+        return Exit(reason, {"suppressed": 1, f"suppressed_{reason}": 1, **({"sunset": 1} if sunset else {})}, sunset)
+    if contact.paused_until is not None and contact.paused_until > now:
+        return Defer(contact.paused_until, "deferred_paused")
+    step = journey.steps[state.next_step]
+    template, variant = rules.step_template(profile.customer_id, state.journey, step)
+    kind = kinds[template]
+    if not stream_allows(contact.kinds(), kind, stream_window, promotion_limit):
+        return SkipStep()
+    rules_of_frequency = definitions.frequency
+    when = earliest_send(
+        now, contact.history(), rules_of_frequency, profile.time_zone, exempt_from_cap=journey.transactional
+    ).replace(microsecond=0)
+    if when > now:
+        quiet_only = outside_quiet_hours(now, profile.time_zone, rules_of_frequency).replace(microsecond=0)
+        return Defer(when, "deferred_quiet_hours" if when == quiet_only else "deferred_frequency_cap")
+    message_id = rules.message_id_for(profile.customer_id, state.journey, state.cycle, step.id)
+    return Send(profile, step, template, variant, kind, message_id)
+
+
+def step_timer(state: JourneyState, step_index: int, due: datetime) -> Timer:
+    """The timer that fires ``step_index`` of the cycle ``state`` is in. Its firing number is
+    unique per arming within the cycle (each step, each deferral of it), so a sweep holding a
+    stale read of the index can never claim its successor."""
+    return Timer(
+        customer_id=state.customer_id,
+        kind=step_timer_kind(state.journey),
+        due_at=due,
+        generation=state.cycle,
+        firing=step_index * (MAX_DEFERRALS + 1) + state.deferrals + 1,
+        payload={"cycle": state.cycle, "step": step_index},
+    )
+
+
+def advanced(journey: Journey, state: JourneyState, now: datetime) -> tuple[JourneyState, Timer | None]:
+    """The journey past its current step: the next step's timer, or the cycle completed."""
+    following = state.next_step + 1
+    if following < len(journey.steps):
+        entered = state.entered_at or now
+        due = max(now, entered + timedelta(days=journey.steps[following].delay_days))
+        moved = state.model_copy(update={"next_step": following, "deferrals": 0})
+        return moved, step_timer(moved, following, due)
+    completed = {"next_step": following, "status": JourneyStatus.COMPLETED, "finished_at": now}
+    return state.model_copy(update=completed), None
+
+
+def deferred(state: JourneyState, until: datetime) -> tuple[JourneyState, Timer] | None:
+    """The step put off until ``until`` (a new timer), or None once it was put off too often."""
+    if state.deferrals >= MAX_DEFERRALS:
+        return None
+    moved = state.model_copy(update={"deferrals": state.deferrals + 1})
+    return moved, step_timer(moved, moved.next_step, until)
+
+
+def exited(state: JourneyState, reason: str, now: datetime) -> JourneyState:
+    return state.model_copy(update={"status": JourneyStatus.EXITED, "exit_reason": reason, "finished_at": now})
+
+
+def offer_for(state: JourneyState, step: Step, now: datetime) -> CouponOffer | None:
+    """The coupon an email shows: the one the cycle carries, or a new one when the step issues it."""
+    if state.coupon is not None:
+        return state.coupon
+    if step.coupon is None:
+        return None
+    return CouponOffer(rules.new_coupon_code(), step.coupon.percent_off, now + timedelta(days=step.coupon.valid_days))
+
+
+def issued_coupon(
+    state: JourneyState, spec: CouponSpec, record: SendRecord, offer: CouponOffer
+) -> tuple[Coupon, Timer]:
+    """The coupon an email issues, stored with the reminder timer due before it runs out."""
+    coupon = Coupon(
+        customer_id=state.customer_id,
+        code=offer.code,
+        percent_off=spec.percent_off,
+        issued_at=record.claimed_at,
+        expires_at=record.claimed_at + timedelta(days=spec.valid_days),
+        journey=state.journey,
+        message_id=record.message_id,
+    )
+    reminder = Timer(
+        customer_id=state.customer_id,
+        kind=coupon_timer_kind(coupon.code),
+        due_at=coupon.expires_at - timedelta(days=spec.remind_days_before),
+        payload={"code": coupon.code, "journey": state.journey},
+    )
+    return coupon, reminder
+
+
+# --------------------------------------------------------------------------------- orders
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """An order counted for the journey cycle it follows (treated or hold-out: the lift needs both)."""
+
+    state: JourneyState
+    exits: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    attributed: bool = False  # the order is credited to this journey's email the person clicked
+
+
+def conversions(
+    states: Mapping[str, JourneyState],
+    order_id: str,
+    total: Decimal,
+    placed_at: datetime,
+    definitions: JourneyFile,
+    credit: LastClick | None,
+) -> list[Conversion]:
+    """Each journey cycle the customer entered before the order counts it once (a duplicate order
+    changes nothing); journeys that end on an order are exited; the email credited with the order
+    (``credit``: a human click within the attribution window) gets it in its own journey."""
+    found = []
+    for state in states.values():
+        if state.entered_at is None or placed_at < state.entered_at or order_id in state.converted_orders:
+            continue
+        journey = definitions.journeys.get(state.journey)
+        update: dict[str, object] = {}
+        if len(state.converted_orders) < 20:
+            update = {
+                "converted_orders": [*state.converted_orders, order_id],
+                "converted_revenue": state.converted_revenue + total,
+                "first_conversion_at": state.first_conversion_at or placed_at,
+            }
+        ends_on_order = journey is not None and ExitCondition.ORDERED in journey.exit_on
+        exits = state.status is JourneyStatus.ACTIVE and ends_on_order
+        if exits:
+            update.update(status=JourneyStatus.EXITED, exit_reason="ordered", finished_at=placed_at)
+        if not update:
+            continue
+        counts = {"converted_holdout" if state.holdout else "converted": 1, **({"exited_ordered": 1} if exits else {})}
+        if state.first_conversion_at is None and "converted_orders" in update:  # the lift counts customers
+            counts["customers_converted_holdout" if state.holdout else "customers_converted"] = 1
+        attributed = credit is not None and credit.journey == state.journey and not state.holdout
+        if attributed:
+            counts["attributed_orders"] = 1
+        found.append(Conversion(state.model_copy(update=update), exits, counts, attributed))
+    return found
+
+
+def credited_click(contact: ContactState, placed_at: datetime, window_days: int) -> LastClick | None:
+    """The email a person clicked last, if within the attribution window before the order."""
+    click = contact.last_click
+    if click is None or not placed_at - timedelta(days=window_days) <= click.at <= placed_at:
+        return None
+    return click
+
+
+def redeemed_coupon(coupons: Mapping[str, Coupon], code: str | None, order_id: str, at: datetime) -> Coupon | None:
+    """The engine's coupon an order used, redeemed by it (None when the code is not one still open)."""
+    coupon = coupons.get(code) if code else None
+    if coupon is None or coupon.status is not CouponStatus.ISSUED:
+        return None
+    return coupon.model_copy(update={"status": CouponStatus.REDEEMED, "redeemed_at": at, "order_id": order_id})

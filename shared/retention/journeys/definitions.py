@@ -1,0 +1,62 @@
+"""Loading ``templates/journeys.yaml`` and validating it against the rest of ``templates/``.
+
+The file is validated on its own (shape, models/journeys.py) and against the other files
+(every template exists in emails.yaml, a coupon step for a template that needs one, segments
+that segments.yaml defines), so a marketer's typo fails ``retention journeys lint`` and the
+deployment, never a send.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from retention.mail import catalog as email_files
+from retention.mail.catalog import CatalogError, load_yaml
+from retention.models.journeys import JourneyFile
+from retention.paths import templates_dir
+from retention.segments import load_definitions
+
+
+class JourneyError(ValueError):
+    """journeys.yaml is invalid; the message names the journey, the step and the problem."""
+
+
+def validate(definitions: JourneyFile, root: Path) -> None:
+    """Cross-file checks; raises :class:`JourneyError` listing every problem."""
+    problems: list[str] = []
+    catalog = email_files.catalog(root)
+    segments = load_definitions(root / "segments.yaml")
+    known_segments = {rule.name for rule in segments.lifecycle} | {rule.name for rule in segments.tags}
+    for name, journey in definitions.journeys.items():
+        for segment in [
+            *journey.entry.segments,
+            *([journey.trigger.into_segment] if journey.trigger.into_segment else []),
+        ]:
+            if segment not in known_segments:
+                problems.append(f"{name}: segment {segment!r} is not defined in segments.yaml")
+        for step in journey.steps:
+            for template in step.templates:
+                entry = catalog.templates.get(template)
+                if entry is None:
+                    problems.append(f"{name}.{step.id}: template {template!r} is not listed in emails.yaml")
+                elif "coupon" in entry.requires and step.coupon is None and journey.trigger.timer != "coupon_expiry":
+                    problems.append(f"{name}.{step.id}: template {template!r} shows a coupon; add coupon: to the step")
+    if problems:
+        raise JourneyError("journeys.yaml: " + "; ".join(problems))
+
+
+def parse_journeys(root: Path | None = None) -> JourneyFile:
+    root = root or templates_dir()
+    try:
+        definitions = load_yaml(root / "journeys.yaml", JourneyFile)
+    except CatalogError as error:
+        raise JourneyError(str(error)) from error
+    validate(definitions, root)
+    return definitions
+
+
+@cache
+def load_journeys() -> JourneyFile:
+    """The journey definitions, validated once per container."""
+    return parse_journeys()

@@ -1,0 +1,318 @@
+"""The journey dispatcher: read a snapshot, decide (journeys/decisions.py), commit through the store.
+
+An engine event is handled in a few hops:
+
+* an order (``OrderApplied``) — one Query, one transaction: every journey cycle the customer
+  entered before it counts the conversion (treated and hold-out), journeys that end on an order
+  are exited, the email the person clicked within the attribution window is credited, the
+  coupon it used is redeemed;
+* an event that triggers journeys — one BatchGetItem, then per journey one transaction: held
+  out, entered (the first step's timer armed), or entered and its first email claimed at once;
+* a step's timer (``TimerFired journey:<name>``) — one BatchGetItem, one transaction: exit,
+  defer (quiet hours, cap, pause: a new timer, never dropped), skip (80/20 stream rule), or the
+  email claimed with the journey moved past it. The email goes to SES after its claim; if SES
+  refuses, the claim is released and the event retried, so each (customer, journey, cycle,
+  step) is emailed at most once however often the event is delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from retention.journeys import decisions as decide
+from retention.journeys.rules import triggered_by
+from retention.mail.catalog import Catalog
+from retention.mail.compose import compose
+from retention.mail.render import Renderer
+from retention.mail.ses import SendFailed, SesSender
+from retention.mail.settings import MailSettings
+from retention.mail.signing import KeyRing
+from retention.models.emails import TemplateKind
+from retention.models.engine_events import (
+    EngineEvent,
+    JourneyEvent,
+    OrderAppliedEvent,
+    TimerFiredEvent,
+    coupon_issued,
+)
+from retention.models.journeys import Journey, JourneyFile
+from retention.models.messaging import JourneyState, JourneyStatus, SendRecord, SentEntry, Snapshot, Tally
+from retention.models.timers import COUPON_TIMER, JOURNEY_TIMER
+from retention.models.tracking import TrackingRules
+from retention.store.errors import AlreadyApplied, ConcurrentUpdate
+from retention.store.journeys import JourneyStore
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """What sending needs, built once per container."""
+
+    renderer: Renderer
+    ring: KeyRing
+    settings: MailSettings
+    sender: SesSender
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.renderer.catalog
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    customer_id: str
+    journey: str
+    step: str
+    template: str
+    variant: str
+
+
+@dataclass
+class Outcome:
+    """What handling one event did, for metrics and logs (the stored counters were written with
+    each change, in its transaction)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    sent: list[Sent] = field(default_factory=list)
+
+    def note(self, what: str, journey: str) -> None:
+        self.counts[what] += 1
+        self.counts[f"{what}:{journey}"] += 1
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: JourneyStore,
+        definitions: JourneyFile,
+        mailer: Mailer,
+        publish: Callable[[list[EngineEvent]], object],
+        tracking: TrackingRules,
+    ) -> None:
+        self.store = store
+        self.definitions = definitions
+        self.mailer = mailer
+        self.publish = publish
+        self.tracking = tracking
+        self.kinds = {name: entry.kind for name, entry in mailer.catalog.templates.items()}
+
+    def handle(self, event: JourneyEvent, now: datetime) -> Outcome:
+        outcome = Outcome()
+        if isinstance(event, TimerFiredEvent) and event.timer_family == JOURNEY_TIMER:
+            self._retrying(lambda: self._step_due(event, now, outcome))
+            return outcome
+        if isinstance(event, OrderAppliedEvent):
+            self._retrying(lambda: self._order(event, outcome))
+        qualifier = event.timer_family if isinstance(event, TimerFiredEvent) else None
+        for name, journey in self.definitions.journeys.items():
+            if triggered_by(journey, event.detail_type, qualifier, event.labels):
+                self._retrying(lambda name=name, journey=journey: self._enter(name, journey, event, now, outcome))
+        return outcome
+
+    @staticmethod
+    def _retrying(attempt: Callable[[], None]) -> None:
+        """Run a read-decide-commit attempt again from a fresh read when what it read moved on."""
+        for number in range(ATTEMPTS):
+            try:
+                attempt()
+                return
+            except ConcurrentUpdate:
+                if number == ATTEMPTS - 1:
+                    raise
+
+    # ------------------------------------------------------------------ orders
+    def _order(self, event: OrderAppliedEvent, outcome: Outcome) -> None:
+        order = event.detail
+        snap = self.store.order_snapshot(order.customer_id)
+        credit = decide.credited_click(snap.contact, order.placed_at, self.tracking.attribution_window_days)
+        found = decide.conversions(snap.states, order.order_id, order.total, order.placed_at, self.definitions, credit)
+        redeemed = decide.redeemed_coupon(snap.coupons, order.coupon_code, order.order_id, order.placed_at)
+        if not found and redeemed is None:
+            return
+        tallies = [Tally(c.state.journey, order.placed_at.date(), c.counts) for c in found if self._defined(c.state)]
+        if credit is not None and any(c.attributed for c in found):
+            attributed = {"attributed_orders": 1, "attributed_revenue": order.total}
+            tallies.append(Tally(credit.journey, credit.sent_day, attributed, credit.step, credit.variant))
+        moves = [(c.state, c.state.version, c.exits) for c in found]
+        self.store.convert(moves, tallies, redeemed, order.placed_at)
+        for conversion in found:
+            outcome.counts.update(conversion.counts)
+            outcome.counts["attributed_orders"] += int(conversion.attributed)
+        outcome.counts["coupon_redeemed"] += int(redeemed is not None)
+
+    # ------------------------------------------------------------------ entering
+    def _enter(self, name: str, journey: Journey, event: JourneyEvent, now: datetime, outcome: Outcome) -> None:
+        code = str(event.detail.payload.get("code", "")) or None if _coupon_timer(event) else None
+        snap = self.store.snapshot(event.customer_id, [name], code)
+        stored = snap.states[name]
+        coupon = snap.coupons.get(code) if code else None
+        entry = decide.decide_entry(
+            name, journey, stored, snap.profile, coupon, event.trigger_key, event.labels, now, self.definitions
+        )
+        match entry:
+            case decide.Ignore(why=why):
+                outcome.note(why, name)
+            case decide.HoldOut(state=state):
+                self.store.move(state, stored.version, None, [Tally(name, now.date(), {"holdout": 1})], now)
+                outcome.counts["holdout"] += 1
+            case decide.Enter(state=state, first_due=first_due):
+                entered = Tally(name, now.date(), {"entered": 1})
+                outcome.counts["entered"] += 1
+                if first_due > now:
+                    self.store.move(state, stored.version, decide.step_timer(state, 0, first_due), [entered], now)
+                else:
+                    self._step(journey, state, stored, snap, now, outcome, [entered])
+
+    # ------------------------------------------------------------------ steps
+    def _step_due(self, event: TimerFiredEvent, now: datetime, outcome: Outcome) -> None:
+        name = event.detail.kind.split(":", 1)[1] if ":" in event.detail.kind else ""
+        journey = self.definitions.journeys.get(name)
+        if journey is None:
+            log.warning("timer for a journey no longer defined", extra={"journey": name[:40]})
+            outcome.note("unknown_journey", name or "-")
+            return
+        snap = self.store.snapshot(event.customer_id, [name])
+        state, payload = snap.states[name], event.detail.payload
+        current = state.status is JourneyStatus.ACTIVE and state.cycle == _number(payload, "cycle")
+        if not current or state.next_step != _number(payload, "step"):
+            outcome.note("stale_timer", name)
+            return
+        self._step(journey, state, state, snap, now, outcome, [])
+
+    def _step(
+        self,
+        journey: Journey,
+        state: JourneyState,
+        stored: JourneyState,
+        snap: Snapshot,
+        now: datetime,
+        outcome: Outcome,
+        tallies: list[Tally],
+    ) -> None:
+        """Decide the step ``state`` is at and commit it; ``stored`` is the state as read (its
+        version guards the write), ``tallies`` ride along (an entry counted with its first step)."""
+        mail = self.mailer
+        window, limit = mail.catalog.settings.stream_window, mail.settings.promotion_share_limit
+        decision = decide.decide_step(
+            journey, state, snap.profile, snap.contact, now, self.definitions, self.kinds, window, limit
+        )
+        day, name = now.date(), state.journey
+        if isinstance(decision, decide.Defer):
+            moved = decide.deferred(state, decision.until)
+            if moved is not None:
+                self.store.move(
+                    moved[0], stored.version, moved[1], [*tallies, Tally(name, day, {decision.cause: 1})], now
+                )
+                outcome.counts[decision.cause] += 1
+                return
+            decision = decide.Exit("deferred_too_often", {"exited_deferred_too_often": 1})
+        match decision:
+            case decide.Exit(reason=reason, counts=counts, sunset=sunset):
+                exited, counted = decide.exited(state, reason, now), [*tallies, Tally(name, day, counts)]
+                if sunset:
+                    self.store.sunset(exited, stored.version, counted, now)
+                else:
+                    self.store.move(exited, stored.version, None, counted, now, disarm=True)
+                outcome.counts.update(counts)
+            case decide.SkipStep():
+                moved, timer = decide.advanced(journey, state, now)
+                skipped = [*tallies, Tally(name, day, {"skipped_stream_rule": 1})]
+                self.store.move(moved, stored.version, timer, skipped, now, disarm=timer is None)
+                outcome.counts["skipped_stream_rule"] += 1
+            case decide.Send():
+                self._send(journey, state, stored, snap, decision, now, outcome, tallies)
+
+    def _send(
+        self,
+        journey: Journey,
+        state: JourneyState,
+        stored: JourneyState,
+        snap: Snapshot,
+        send: decide.Send,
+        now: datetime,
+        outcome: Outcome,
+        tallies: list[Tally],
+    ) -> None:
+        profile, contact, name, step = send.profile, snap.contact, state.journey, send.step
+        offer = decide.offer_for(state, step, now)
+        mail = self.mailer
+        email = compose(
+            mail.renderer,
+            send.template,
+            profile,
+            message_id=send.message_id,
+            ring=mail.ring,
+            settings=mail.settings,
+            now=now,
+            coupon=offer,
+        )
+        record = SendRecord(
+            message_id=send.message_id,
+            customer_id=profile.customer_id,
+            journey=name,
+            step=step.id,
+            cycle=state.cycle,
+            template=send.template,
+            variant=send.variant,
+            kind=send.kind,
+            language=email.language,
+            promotion_share=email.promotion_share,
+            urls=list(email.urls),
+            coupon_code=offer.code if offer else None,
+            claimed_at=now,
+            sent_at=now,
+        )
+        entry = SentEntry(message_id=send.message_id, at=now, kind=send.kind, counts_for_cap=not journey.transactional)
+        moved, next_timer = decide.advanced(journey, state, now)
+        promotion = {"sent_promotion": 1} if send.kind is TemplateKind.PROMOTION else {}
+        counted = [*tallies, Tally(name, now.date(), {"sent": 1, **promotion}, step.id, send.variant)]
+        issued = offer is not None and state.coupon is None and step.coupon is not None
+        coupon, reminder = decide.issued_coupon(state, step.coupon, record, offer) if issued else (None, None)
+        try:
+            self.store.claim_send(
+                record,
+                contact,
+                contact.with_send(entry, now),
+                moved,
+                stored.version,
+                next_timer,
+                counted,
+                coupon,
+                reminder,
+            )
+        except AlreadyApplied:
+            log.error("send record exists for an email not yet moved past", extra={"message_id": send.message_id})
+            outcome.note("already_sent", name)
+            return
+        tags = {"journey": name, "step": step.id, "variant": send.variant, "message": send.message_id}
+        try:
+            mail.sender.send(email, tags)
+        except SendFailed:
+            self.store.release_send(record, stored, counted, coupon, reminder)
+            raise
+        if coupon is not None:
+            self.publish([coupon_issued(coupon, now)])
+        outcome.counts.update({"sent": 1, f"sent_{send.kind}": 1})
+        outcome.sent.append(Sent(send.message_id, profile.customer_id, name, step.id, send.template, send.variant))
+
+    def _defined(self, state: JourneyState) -> bool:
+        return state.journey in self.definitions.journeys
+
+
+def _coupon_timer(event: JourneyEvent) -> bool:
+    return isinstance(event, TimerFiredEvent) and event.timer_family == COUPON_TIMER
+
+
+def _number(payload: dict[str, object], name: str) -> int | None:
+    """Timer payload numbers come back from DynamoDB as Decimal and from JSON as text."""
+    try:
+        return int(str(payload.get(name)))
+    except ValueError:
+        return None

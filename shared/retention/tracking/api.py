@@ -1,0 +1,125 @@
+"""The tracking API's routes (Powertools ``APIGatewayHttpResolver``) and what they share.
+
+    GET  /o/{token}   1×1 GIF, no-cache; records the open
+    GET  /c/{token}   302 to the exact URL the email held (UTM added); records the click
+    HEAD /c/{token}   the same answer; recorded as a link scanner's
+    GET  /u/{token}   a confirmation page (no change: mail scanners fetch GETs)
+    POST /u/{token}   RFC 8058 one-click (List-Unsubscribe=One-Click): unsubscribed at once
+    GET  /p/{token}   preference page: pause for 30 days, or unsubscribe
+    POST /p/{token}   action=pause
+
+Every refusal is a domain exception (tracking/errors.py) mapped to its answer once, by
+:func:`refused`. functions/tracking/app.py resolves the event against :data:`app`.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+
+from retention import clock
+from retention.mail.keys import key_ring
+from retention.mail.settings import mail_settings
+from retention.mail.signing import Purpose
+from retention.models.tracking import Visit
+from retention.observability import logger, metrics
+from retention.settings import settings
+from retention.store.engagement import EngagementStore, TrackedMessage
+from retention.store.journeys import JourneyStore
+from retention.tracking import http
+from retention.tracking.errors import RefusedLink
+from retention.tracking.machine import tracking_rules
+from retention.tracking.recorder import PreferenceChange, Tracker, visit_at
+
+app = APIGatewayHttpResolver()
+
+
+@app.exception_handler(RefusedLink)
+def refused(error: RefusedLink) -> Response:
+    logger.info("tracking link refused", kind=type(error).__name__, reason=error.reason)
+    metrics.add_metric(name="TrackingRefused", unit=MetricUnit.Count, value=1)
+    if app.current_event.path.startswith("/o/"):
+        return http.pixel(http.status_of(error))
+    return answer_page(http.status_of(error), "invalid")
+
+
+@app.get("/o/<token>")
+def open_pixel(token: str) -> Response:
+    recorded = tracker().open(token, visit())
+    metrics.add_metric(name=f"Opens{'Human' if recorded.machine is None else 'Machine'}", unit="Count", value=1)
+    return http.pixel()
+
+
+@app.route("/c/<token>", method=["GET", "HEAD"])
+def click(token: str) -> Response:
+    recorded = tracker().click(token, visit())
+    metrics.add_metric(name=f"Clicks{'Human' if recorded.machine is None else 'Machine'}", unit="Count", value=1)
+    return http.redirect(recorded.redirect_to) if recorded.redirect_to else answer_page(404, "invalid")
+
+
+@app.get("/u/<token>")
+def unsubscribe_page(token: str) -> Response:
+    return answer_page(200, "unsubscribe", token=tracker().peek(token, Purpose.UNSUBSCRIBE))
+
+
+@app.post("/u/<token>")
+def unsubscribe(token: str) -> Response:
+    if form().get("List-Unsubscribe") != "One-Click":
+        return answer_page(400, "invalid")
+    if tracker().unsubscribe(token, visit()).newly:
+        metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)
+    return answer_page(200, "unsubscribed")
+
+
+@app.get("/p/<token>")
+def preferences_page(token: str) -> Response:
+    return answer_page(200, "preferences", token=tracker().peek(token, Purpose.PREFERENCES))
+
+
+@app.post("/p/<token>")
+def preferences(token: str) -> Response:
+    if form().get("action") != "pause":
+        return answer_page(400, "invalid")
+    return answer_page(200, "paused", change=tracker().pause(token, visit()))
+
+
+@app.not_found
+def not_found(_: Exception) -> Response:
+    return answer_page(404, "invalid")
+
+
+def tracker() -> Tracker:
+    table = settings().customers_table
+    return Tracker(EngagementStore(table), JourneyStore(table), key_ring(), tracking_rules())
+
+
+def visit() -> Visit:
+    context = app.current_event.request_context.http
+    return visit_at(context.method, context.user_agent or "", context.source_ip or "", clock.now())
+
+
+def form() -> dict[str, str]:
+    event = app.current_event
+    try:
+        body = event.decoded_body or ""
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+    return http.form_fields(raw, event.headers.get("content-type", ""))
+
+
+def answer_page(
+    status: int, name: str, token: TrackedMessage | None = None, change: PreferenceChange | None = None
+) -> Response:
+    """The page ``name``; ``token`` is the message behind the page's link (unsubscribe and
+    preferences pages link to each other), ``change`` the pause just made (its end date)."""
+    mail, rules = mail_settings(), tracking_rules()
+    values: dict[str, object] = {"pause_days": rules.pause_days}
+    if token is not None:
+        message_id = token.record.message_id
+        values["unsubscribe"] = f"{mail.tracking_base}/u/{key_ring().sign(Purpose.UNSUBSCRIBE, message_id)}"
+        values["preferences"] = f"{mail.tracking_base}/p/{key_ring().sign(Purpose.PREFERENCES, message_id)}"
+        values["action"] = values["unsubscribe"] if name == "unsubscribe" else values["preferences"]
+    if change is not None and change.paused_until is not None:
+        values["until"] = change.paused_until.date().isoformat()
+    return http.html(status, name, mail.sender_name, str(mail.shop_url), **values)
