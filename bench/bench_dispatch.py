@@ -23,11 +23,11 @@ from retention.journeys.definitions import load_journeys
 from retention.journeys.rules import in_holdout
 from retention.lifecycle import default_stats
 from retention.mail import ses
+from retention.models.engine_events import EngineEvent, InactiveDetail
 from retention.models.events import ShopEventAdapter
 from retention.segments import load_definitions
 from retention.settings import settings
 from retention.store import dynamo
-from retention.store.bus import EngineEvent
 from retention.store.customers import CustomerStore
 from retention.store.timers import TimerStore
 from retention.sweep import run_sweep
@@ -91,7 +91,7 @@ def measure(customers: int = 200) -> list[Row]:
         inactive = [
             EngineEvent(
                 "CustomerInactive",
-                {"customer_id": cid, "firing": 1, "last_order_at": T0, "lifecycle": "at_risk", "fired_at": START},
+                InactiveDetail(customer_id=cid, firing=1, last_order_at=T0, lifecycle="at_risk", fired_at=START),
                 START,
             )
             for cid in ids
@@ -135,7 +135,7 @@ def measure(customers: int = 200) -> list[Row]:
                     Row(
                         f"emails dispatched per second through the handler ({label})",
                         f"{sent / seconds:.0f}",
-                        "wall clock of the handler calls, one core, embedded AWS (moto server in-process)",
+                        "wall clock of the handler calls, one core, embedded AWS (moto in-process)",
                     )
                 )
     return rows

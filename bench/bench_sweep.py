@@ -18,8 +18,8 @@ from retention.models.timers import Timer
 from retention.segments import load_definitions
 from retention.settings import settings
 from retention.store import dynamo
-from retention.store.customers import CustomerStore, _profile_to_item
-from retention.store.timers import TimerStore, timer_put
+from retention.store.customers import CustomerStore, ProfileWrite, write_profile
+from retention.store.timers import TimerStore, arm_timer
 from retention.sweep import run_sweep
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.metering import RequestCounter
@@ -49,8 +49,8 @@ def _seed(table: str, customers: int, due: bool) -> None:
             due_at=NOW - timedelta(minutes=5) if due else NOW + timedelta(days=50),
             generation=1,
         )
-        items.append({"PutRequest": {"Item": _profile_to_item(profile)}})
-        items.append({"PutRequest": {"Item": timer_put(table, timer, NOW - timedelta(hours=1))["Put"]["Item"]}})
+        items.append({"PutRequest": {"Item": write_profile(ProfileWrite(profile, 0)).parameters["Item"]}})
+        items.append({"PutRequest": {"Item": arm_timer(timer, NOW - timedelta(hours=1)).parameters["Item"]}})
     for start in range(0, len(items), 25):
         request = {table: items[start : start + 25]}
         while request:

@@ -18,6 +18,7 @@ from retention.journeys.definitions import load_journeys
 from retention.observability import logger, metrics, tracer
 from retention.reporting.report import build_report
 from retention.settings import settings
+from retention.store.counters import CounterStore
 from retention.tracking.machine import tracking_rules
 
 
@@ -29,7 +30,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     until = clock.now().date()
     since = until - timedelta(days=health.window_days - 1)
     report = build_report(
-        settings().customers_table, list(load_journeys().journeys), since, until, health, with_retention=False
+        CounterStore(settings().customers_table), list(load_journeys().journeys), since, until, health
     )
     warned = {}
     for journey in report.journeys:

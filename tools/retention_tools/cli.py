@@ -161,7 +161,8 @@ def _journeys_lint(args: argparse.Namespace) -> int:
 def _templates_preview(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from retention.mail.catalog import CatalogError, SampleCustomer, load_yaml
+    from retention.config_files import CatalogError, load_yaml
+    from retention.mail.catalog import SampleCustomer
     from retention.mail.render import Renderer, RenderError
     from retention_tools.authoring.preview import render_sample
     from retention_tools.authoring.samples import sample_customers, samples_for
@@ -333,6 +334,8 @@ def _report(args: argparse.Namespace) -> int:
     from retention.journeys.definitions import load_journeys
     from retention.reporting.report import build_report
     from retention.settings import settings
+    from retention.store.counters import CounterStore
+    from retention.store.history import HistoryStore
     from retention.tracking.machine import tracking_rules
 
     names = list(load_journeys().journeys)
@@ -346,13 +349,14 @@ def _report(args: argparse.Namespace) -> int:
     if since > until:
         print("--since is after --until", file=sys.stderr)
         return 2
+    table = settings().customers_table
     report = build_report(
-        settings().customers_table,
+        CounterStore(table),
         names,
         since,
         until,
         tracking_rules().health,
-        with_retention=not args.no_retention,
+        history=None if args.no_retention else HistoryStore(table),
         active_days=args.active_days,
     )
     text = render_report(report, args.format)
@@ -380,7 +384,7 @@ def render_report(report: object, fmt: str) -> str:
 
 
 def _tracking_lint(args: argparse.Namespace) -> int:
-    from retention.mail.catalog import CatalogError, load_yaml
+    from retention.config_files import CatalogError, load_yaml
     from retention.models.tracking import TrackingRules
     from retention.paths import templates_dir
 
@@ -405,7 +409,7 @@ def _send_test(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from retention.mail.catalog import CatalogError, load_yaml
+    from retention.config_files import CatalogError, load_yaml
     from retention.mail.catalog import SampleCustomer as Sample
     from retention.mail.render import Renderer, RenderError
     from retention_tools.authoring.sample_send import send_test, stack_environment, valid_address

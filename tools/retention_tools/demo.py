@@ -15,6 +15,7 @@ from retention.reporting.report import Report, build_report, format_table
 from retention.settings import settings
 from retention.store.counters import CounterStore
 from retention.store.customers import CustomerStore
+from retention.store.history import HistoryStore
 from retention.tracking.machine import tracking_rules
 from retention_tools.local.audience import Audience
 from retention_tools.local.embedded import EmbeddedAws
@@ -109,11 +110,12 @@ def run_demo(
                 name: sum(counters.read(name, HISTORY_START.date(), until).values(), Counter()) for name in names
             }
             report = build_report(
-                table,
+                counters,
                 names,
                 HISTORY_START.date(),
                 until,
                 tracking_rules().health,
+                history=HistoryStore(table),
                 retention_since=HISTORY_START.date() + _days(182),  # the second half: customers to keep
             )
             mails = list(sent_mail(first_mail))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from retention.config_files import CatalogError, load_yaml
 from retention.mail import catalog as email_files
-from retention.mail.catalog import CatalogError, load_yaml
 from retention.models.journeys import JourneyFile
 from retention.paths import templates_dir
 from retention.segments import load_definitions

@@ -14,21 +14,16 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from retention.config_files import CatalogError, load_yaml
 from retention.models.emails import TemplateKind
 from retention.models.types import CurrencyCode, CustomerId
 from retention.paths import templates_dir
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
-Model = TypeVar("Model", bound=BaseModel)
-
-
-class CatalogError(ValueError):
-    """A file under templates/ is invalid; the message names the file and the field."""
 
 
 class _Strict(BaseModel):
@@ -119,31 +114,6 @@ class SampleCoupon(_Strict):
 class Samples(_Strict):
     customers: Annotated[list[SampleCustomer], Field(min_length=1)]
     coupon: SampleCoupon
-
-
-def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
-        for problem in error.errors(include_url=False, include_input=False)
-    )
-
-
-def load_yaml(path: Path, model: type[Model]) -> Model:
-    """``path`` parsed as YAML and validated as ``model``; errors name the file (relative to templates/)."""
-    try:
-        shown = path.relative_to(templates_dir())
-    except ValueError:
-        shown = path
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CatalogError(f"{shown}: cannot read: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise CatalogError(f"{shown}: not valid YAML: {error}") from error
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise CatalogError(f"{shown}: {_problems(error)}") from error
 
 
 @cache

@@ -1,7 +1,7 @@
 """The report a marketer reads: per journey, what the emails did and whether the journey works.
 
 Built from the write-sharded counters (one Query per shard per journey) and, for the retention
-rate, one Scan of orders and journey states (see reporting/retention.py). Rendered as a text
+rate, one Scan of orders and journey states (store/history.py). Rendered as a text
 table, JSON, or HTML with charts (reporting/html.py).
 """
 
@@ -14,9 +14,10 @@ from typing import Any
 
 from retention.models.tracking import HealthRules
 from retention.reporting.rates import Rates, pushing_too_hard
-from retention.reporting.retention import Participants, RetentionFigures, figures, scan_orders_and_journeys
+from retention.reporting.retention import Participants, RetentionFigures, figures, orders_and_participants
 from retention.reporting.stats import ProportionTest, difference_interval, two_proportion_test
 from retention.store.counters import JOURNEY_LEVEL, CounterStore
+from retention.store.history import HistoryStore
 
 CountsByKey = dict[tuple[str, str, str], Counter[str]]
 
@@ -181,27 +182,27 @@ def _variant_test(step: str, found: dict[str, Counter[str]]) -> VariantTest:
 
 
 def build_report(
-    table_name: str,
+    counters: CounterStore,
     journeys: list[str],
     since: date,
     until: date,
     health: HealthRules,
-    with_retention: bool = True,
+    history: HistoryStore | None = None,
     active_days: int = 365,
     retention_since: date | None = None,
 ) -> Report:
-    """Rates for emails sent ``since``..``until``; the retention rate over ``retention_since``
+    """Rates for emails sent ``since``..``until``, read from the journey counters; with a
+    ``history`` (a full-table read: reports only), the retention rate over ``retention_since``
     (default ``since``)..``until``: a period must start when there were customers to keep."""
-    store = CounterStore(table_name)
-    reports = [journey_report(name, store.read(name, since, until), health) for name in journeys]
+    reports = [journey_report(name, counters.read(name, since, until), health) for name in journeys]
     overall: Counter[str] = Counter()
     for report in reports:
         overall.update(report.totals.counts)
     shop = None
-    if with_retention:
+    if history is not None:
         start = datetime.combine(retention_since or since, time.min, tzinfo=UTC)
         end = datetime.combine(until, time.max, tzinfo=UTC)
-        orders, participants = scan_orders_and_journeys(table_name)
+        orders, participants = orders_and_participants(history.orders_and_entries())
         shop = figures(orders.keys(), orders, start, end, active_days)
         for report in reports:
             group = participants.get(report.name, Participants())

@@ -5,8 +5,8 @@ A customer "is a customer" at a moment if they ordered within the ``active_days`
 end, B = customers whose first order fell inside the period, and the rate is (A − B) / C.
 Computed per journey over its participants (treated and hold-out apart) and for the shop.
 
-This reads every order and journey state: one paginated Scan. It is a report a person runs
-(`retention report`), never a per-event or scheduled path.
+The orders and journey entries come from ``store.history`` (one paginated Scan): a report a
+person runs (`retention report`), never a per-event or scheduled path.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from retention.reporting.stats import retention_rate
-from retention.store import dynamo
+from retention.store.history import JourneyEntered, OrderSeen
 
 
 @dataclass
@@ -65,30 +65,18 @@ def figures(
     return RetentionFigures(at_start, at_end, new)
 
 
-def scan_orders_and_journeys(table_name: str) -> tuple[dict[str, CustomerOrders], dict[str, Participants]]:
+def orders_and_participants(
+    seen: Iterable[OrderSeen | JourneyEntered],
+) -> tuple[dict[str, CustomerOrders], dict[str, Participants]]:
+    """Each customer's order times and each journey's treated and held-out customers."""
     orders: dict[str, CustomerOrders] = defaultdict(CustomerOrders)
     journeys: dict[str, Participants] = defaultdict(Participants)
-    pages = (
-        dynamo.client()
-        .get_paginator("scan")
-        .paginate(
-            TableName=table_name,
-            FilterExpression="#t IN (:order, :journey)",
-            ProjectionExpression="#t, customer_id, placed_at, journey, #s, entered_at",
-            ExpressionAttributeNames={"#t": "type", "#s": "status"},
-            ExpressionAttributeValues={":order": {"S": "order"}, ":journey": {"S": "journey"}},
-        )
-    )
-    for page in pages:
-        for item in page.get("Items", []):
-            data = dynamo.from_attributes(item)
-            customer = str(data.get("customer_id", ""))
-            if data["type"] == "order" and data.get("placed_at"):
-                placed = datetime.fromisoformat(str(data["placed_at"]))
-                history = orders[customer]
-                history.times.append(placed)
-                history.first = min(history.first or placed, placed)
-            elif data["type"] == "journey" and data.get("entered_at"):
-                group = journeys[str(data.get("journey", ""))]
-                (group.holdout if data.get("status") == "holdout" else group.treated).add(customer)
+    for record in seen:
+        if isinstance(record, OrderSeen):
+            history = orders[record.customer_id]
+            history.times.append(record.placed_at)
+            history.first = min(history.first or record.placed_at, record.placed_at)
+        else:
+            group = journeys[record.journey]
+            (group.holdout if record.held_out else group.treated).add(record.customer_id)
     return dict(orders), dict(journeys)

@@ -11,7 +11,7 @@ import ipaddress
 from datetime import datetime
 from functools import cache
 
-from retention.mail.catalog import load_yaml
+from retention.config_files import load_yaml
 from retention.models.tracking import MachineOpenRules, TrackingRules, Visit
 from retention.paths import templates_dir
 
