@@ -25,7 +25,7 @@ def deliverable_address(address: str | None) -> str | None:
     from email_validator import EmailNotValidError, validate_email  # 40 ms of regexes: paid on first use
 
     try:
-        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False, strict=True)
     except EmailNotValidError:
         return None
     return checked.ascii_email

@@ -33,7 +33,7 @@ def normalise_email(value: str) -> str:
     from email_validator import EmailNotValidError, validate_email  # 40 ms of regexes: paid on first use
 
     try:
-        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=True)
+        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=True, strict=True)
     except EmailNotValidError as exc:
         raise ValueError(f"not a valid email address: {exc}") from None
     return checked.normalized
