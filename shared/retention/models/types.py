@@ -57,7 +57,10 @@ def clean_text(value: str) -> str:
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a time zone (for example 2026-03-01T10:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-12:00 is a valid ISO text but no UTC datetime
+        raise ValueError("timestamp is out of range in UTC") from None
 
 
 _ZONES: frozenset[str] | None = None
