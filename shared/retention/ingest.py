@@ -103,10 +103,20 @@ def refuse_implausible_date(event: ShopEvent, now: datetime, max_skew: timedelta
     field, at = occurred_at(event)
     if at > now + max_skew:
         raise ImplausibleDate(
-            f"detail.{field} {at.isoformat()} is more than {max_skew} ahead of the engine's clock ({now.isoformat()})"
+            f"detail.{field} {at.isoformat()} is more than {_span(max_skew)} ahead of the engine's clock "
+            f"({now.isoformat()})"
         )
     if at < EARLIEST_EVENT:
         raise ImplausibleDate(f"detail.{field} {at.isoformat()} is before {EARLIEST_EVENT.date().isoformat()}")
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:
