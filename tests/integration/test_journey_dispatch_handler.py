@@ -17,7 +17,8 @@ AT = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
 
 
 def test_sample_event_enters_journeys_and_sends_once(aws, lambda_context) -> None:
-    with clock.frozen_at(datetime(2026, 3, 14, 9, 22, tzinfo=UTC)):
+    # the samples are dated 14 and 15 March: ingest on the 14th, the registration within the clock skew
+    with clock.frozen_at(datetime(2026, 3, 14, 18, 5, tzinfo=UTC)):
         from retention_tools.local.runtime import load_function
 
         ingest = load_function("order_ingest").handler(load_event("order_ingest.sqs"), lambda_context)
