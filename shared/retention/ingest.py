@@ -4,7 +4,7 @@ Read the profiles involved, compute their new state with the pure rules in
 :mod:`retention.profiles`, and commit marker + profiles in one transaction. A lost
 optimistic lock (two events for one customer in flight) re-reads and retries; a
 duplicate delivery is recognised by its marker and changes nothing. An event dated further
-ahead of the engine's clock than the allowed skew is refused before anything is read.
+ahead of the engine's clock than the allowed skew, or before 1970, is refused before anything is read.
 """
 
 from __future__ import annotations
