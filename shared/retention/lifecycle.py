@@ -7,7 +7,7 @@ commits them in the same transaction as the profile so they never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from retention import churn
@@ -75,10 +75,11 @@ def refresh(
         updates["segment_changed_at"] = at
     if rearm_inactivity and profile.last_order_at is not None:
         gap = inactivity_gap_days(profile, stats, definitions)
-        due = profile.last_order_at + timedelta(days=gap)
-        result.timers.append(
-            Timer(customer_id=profile.customer_id, kind=INACTIVITY, due_at=due, generation=new_version)
-        )
+        due = churn.days_after(profile.last_order_at, gap)
+        if due is not None:  # None only past datetime's range: nothing to wake up for
+            result.timers.append(
+                Timer(customer_id=profile.customer_id, kind=INACTIVITY, due_at=due, generation=new_version)
+            )
         updates["inactivity_firings"] = 0
     if profile.birthday and (profile.birthday_timer_at is None or profile.birthday_timer_at <= at):
         due = next_birthday_at(profile.birthday, profile.time_zone, at)

@@ -12,7 +12,10 @@ An engine event is handled in a few hops:
   defer (quiet hours, cap, pause: a new timer, never dropped), skip (80/20 stream rule), or the
   email claimed with the journey moved past it. The email goes to SES after its claim; if SES
   refuses, the claim is released and the event retried, so each (customer, journey, cycle,
-  step) is emailed at most once however often the event is delivered.
+  step) is emailed at most once however often the event is delivered. If SES refuses the
+  address for good (:class:`RecipientRefused`), the claim is released, the address suppressed as
+  undeliverable with SES's code, and the step decided again from a fresh read: the journey exits
+  on the suppression, and the event finishes without a retry.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from retention.journeys.rules import triggered_by
 from retention.mail.catalog import Catalog
 from retention.mail.compose import compose
 from retention.mail.render import Renderer
-from retention.mail.ses import SendFailed, SesSender
+from retention.mail.ses import RecipientRefused, SendFailed, SesSender
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing
 from retention.models.emails import TemplateKind
@@ -40,7 +43,15 @@ from retention.models.engine_events import (
     coupon_issued,
 )
 from retention.models.journeys import Journey, JourneyFile
-from retention.models.messaging import JourneyState, JourneyStatus, SendRecord, SentEntry, Snapshot, Tally
+from retention.models.messaging import (
+    JourneyState,
+    JourneyStatus,
+    SendRecord,
+    SentEntry,
+    Snapshot,
+    Suppression,
+    Tally,
+)
 from retention.models.timers import COUPON_TIMER, JOURNEY_TIMER
 from retention.models.tracking import TrackingRules
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
@@ -48,6 +59,11 @@ from retention.store.journeys import JourneyStore
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4
+
+
+class AddressSuppressed(ConcurrentUpdate):
+    """The address was suppressed (SES refused it) after the snapshot was read: like any change
+    under a decision, the attempt is run again from a fresh read, which then sees the suppression."""
 
 
 @dataclass(frozen=True)
@@ -294,6 +310,14 @@ class Dispatcher:
         tags = {"journey": name, "step": step.id, "variant": send.variant, "message": send.message_id}
         try:
             mail.sender.send(email, tags)
+        except RecipientRefused as refused:
+            self.store.release_send(record, stored, counted, coupon, reminder)
+            self.store.suppress(profile.customer_id, Suppression.UNDELIVERABLE, now, detail=f"SES {refused.code}")
+            log.warning(
+                "SES refused the address: suppressed", extra={"customer_id": profile.customer_id, "code": refused.code}
+            )
+            outcome.note("ses_refused_address", name)
+            raise AddressSuppressed(refused.code) from refused
         except SendFailed:
             self.store.release_send(record, stored, counted, coupon, reminder)
             raise

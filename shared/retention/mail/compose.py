@@ -17,7 +17,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
-from retention.mail.addresses import deliverable_address
+from retention.mail.addresses import deliverable_address, to_header
 from retention.mail.context import Links, Shop
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
@@ -96,7 +96,8 @@ def compose(
     rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
     check_promotion(rendered, settings.promotion_share_limit)
     tracked = add_tracking(rendered.html, rendered.text, message_id, ring, base)
-    mime = _mime(rendered, tracked.html, tracked.text, recipient, links, message_id, settings, now)
+    to = to_header(profile.name, recipient)
+    mime = _mime(rendered, tracked.html, tracked.text, to, links, message_id, settings, now)
     return OutgoingEmail(
         message_id=message_id,
         template=template,
