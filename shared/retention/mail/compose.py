@@ -1,9 +1,10 @@
 """The send path's half of email: render, refuse promotion over the limit, sign links, build MIME.
 
 :func:`compose` is what the journeys call for every email. It refuses (raises) rather than send
-an email that breaks the 80/20 rule, and it returns the exact bytes for SES ``SendEmail`` (raw,
-because ``List-Unsubscribe`` needs custom headers) plus what the send record stores: the
-message's original URLs by link index and its promotion share.
+an email that breaks the 80/20 rule or the link and markup policy (only https and mailto links
+leave the engine; no script, frame, form, handler attribute or refresh), and it returns the
+exact bytes for SES ``SendEmail`` (raw, because ``List-Unsubscribe`` needs custom headers) plus
+what the send record stores: the message's original URLs by link index and its promotion share.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import quote
 
 from retention.mail.addresses import deliverable_address
 from retention.mail.context import Links, Shop
+from retention.mail.html_policy import unsafe_markup
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing, Purpose
@@ -39,6 +41,15 @@ class PromotionShareExceeded(ValueError):
             f"of its {part} part, above the {limit * 100:.1f} % limit"
         )
         self.template, self.part, self.share, self.limit = template, part, share, limit
+
+
+class UnsafeEmail(ValueError):
+    """The rendered HTML breaks the link and markup policy (:mod:`retention.mail.html_policy`); nothing is sent."""
+
+    def __init__(self, template: str, problems: list[str]) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"template {template!r} refused: {problems[0]}{more}")
+        self.template, self.problems = template, problems
 
 
 class NoRecipient(ValueError):
@@ -95,6 +106,9 @@ def compose(
     links = signed_links(ring, base, message_id)
     rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
     check_promotion(rendered, settings.promotion_share_limit)
+    problems = unsafe_markup(rendered.html)
+    if problems:
+        raise UnsafeEmail(template, problems)
     tracked = add_tracking(rendered.html, rendered.text, message_id, ring, base)
     mime = _mime(rendered, tracked.html, tracked.text, recipient, links, message_id, settings, now)
     return OutgoingEmail(
