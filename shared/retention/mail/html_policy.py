@@ -20,8 +20,12 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-_TAG = re.compile(r"<([a-zA-Z][^\s/>\"'=]*)((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>")
-_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+# A start tag as a browser's tokenizer reads it: attribute names may hold quotes, values are
+# quoted or run to whitespace; possessive, so a hostile tag cannot make the scan backtrack.
+_TAG = re.compile(
+    r"""<([a-zA-Z][^\s/>]*+)((?:[\s/]++|[^\s/>][^\s/>=]*+(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))?+)*+)>"""
+)
+_ATTRIBUTE = re.compile(r"""([^\s/>][^\s/>=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
 _FORBIDDEN_START = re.compile(
     r"<\s*(script|iframe|frame|frameset|object|embed|applet|form|base|portal)(?![a-z0-9-])", re.IGNORECASE
 )
@@ -113,8 +117,11 @@ def unsafe_markup(html: str) -> list[str]:
     The quick scan of the whole text settles the usual case (nothing wrong) in one pass; only a
     suspect part is read tag by tag, which is what gives the messages.
     """
-    if not _suspect(html):
-        return []
+    return read_tags(html) if _suspect(html) else []
+
+
+def read_tags(html: str) -> list[str]:
+    """The policy read tag by tag, the way a browser's tokenizer splits attributes (slow, exact)."""
     problems: list[str] = []
     for found in _FORBIDDEN_START.finditer(html):
         problems.append(f"<{found[1].lower()}> is not allowed in an email")

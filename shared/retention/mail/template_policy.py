@@ -61,8 +61,16 @@ def refuse_unescaping(source: nodes.Template, name: str | None) -> None:
     for node in source.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         names = _names(node.template)
         if names is None:
-            raise _refuse(node, name, "templates must be named literally in extends, include and import")
+            raise _refuse(
+                node,
+                name,
+                "extends, include and import must name the template literally: customer data must stay escaped",
+            )
         for other in names:
             if _is_text(other) != _is_text(name):
                 kind = "a text" if _is_text(other) else "an HTML"
-                raise _refuse(node, name, f"{other!r} is {kind} template: HTML and text templates may not mix")
+                raise _refuse(
+                    node,
+                    name,
+                    f"{other!r} is {kind} template, and HTML and text may not mix: customer data must stay escaped",
+                )
