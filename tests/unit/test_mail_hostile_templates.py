@@ -106,7 +106,7 @@ def test_a_render_past_its_deadline_is_stopped() -> None:
     env = build_environment(REPO_TEMPLATES)
     env.budget = RenderBudget(max_seconds=-1)
     # When any loop runs, Then the deadline stops it
-    with pytest.raises(TemplateTooExpensive, match="took longer than"):
+    with pytest.raises(TemplateTooExpensive, match="ms of CPU"):
         env.from_string("{% for i in range(3) %}{{ i }}{% endfor %}").render()
 
 

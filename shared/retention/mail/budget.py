@@ -11,6 +11,9 @@ write of a template through :class:`Spending`, which
 - checks the size of every result afterwards and adds it to what the render has built, so a
   loop that doubles a string with ``~`` stops when the doubling gets too large;
 - counts loop iterations and calls, and checks a deadline at each, so nested loops end early.
+  The deadline is CPU time of the rendering thread, not wall clock: a container descheduled or
+  sharing its core (a busy host, a small Lambda) must not fail an honest email; what a template
+  itself spends is what is bounded.
 
 One :class:`Spending` covers one email (subject, preheader, HTML and text together); it lives in
 a context variable so every template the email includes or imports draws on the same budget.
@@ -41,7 +44,7 @@ class RenderBudget:
     max_built: int = 2_000_000  # characters and items built by the template's own operations, in total
     max_output: int = 1_000_000  # characters written, every part, block and macro body together
     max_steps: int = 100_000  # loop iterations, calls and filters
-    max_seconds: float = 0.25  # wall clock for the whole email
+    max_seconds: float = 0.25  # CPU time of the rendering thread for the whole email
     max_int_bits: int = 256  # size of an integer a template computes
 
 
@@ -57,7 +60,7 @@ class Spending:
 
     def __init__(self, budget: RenderBudget) -> None:
         self.budget = budget
-        self.deadline = time.perf_counter() + budget.max_seconds
+        self.deadline = time.thread_time() + budget.max_seconds
         self.built = 0
         self.output = 0
         self.steps = 0
@@ -66,8 +69,8 @@ class Spending:
         self.steps += 1
         if self.steps > self.budget.max_steps:
             raise TemplateTooExpensive(f"more than {self.budget.max_steps:,} loop iterations and calls")
-        if time.perf_counter() > self.deadline:
-            raise TemplateTooExpensive(f"took longer than {self.budget.max_seconds * 1000:.0f} ms")
+        if time.thread_time() > self.deadline:
+            raise TemplateTooExpensive(f"took more than {self.budget.max_seconds * 1000:.0f} ms of CPU")
 
     def expect(self, size: int, what: str) -> None:
         """Refuse an operation whose result would hold ``size`` characters or items, before it runs."""
