@@ -10,7 +10,7 @@ from mail_helpers import COUPON, composed, profile
 
 from retention.mail.render import Renderer
 from retention.mail.signing import Purpose
-from retention.mail.tracking import add_tracking
+from retention.mail.links import add_tracking
 from retention_tools.authoring.preview import PREVIEW_RING
 
 BASE = "https://track.example.com"

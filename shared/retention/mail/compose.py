@@ -22,7 +22,7 @@ from retention.mail.html_policy import unsafe_markup
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing, Purpose
-from retention.mail.tracking import add_tracking
+from retention.mail.links import add_tracking
 from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile
 
