@@ -8,9 +8,9 @@ from email.policy import default
 
 from mail_helpers import COUPON, composed, profile
 
+from retention.mail.links import add_tracking
 from retention.mail.render import Renderer
 from retention.mail.signing import Purpose
-from retention.mail.links import add_tracking
 from retention_tools.authoring.preview import PREVIEW_RING
 
 BASE = "https://track.example.com"

@@ -19,10 +19,10 @@ from retention.mail import mime
 from retention.mail.addresses import deliverable_address, to_header
 from retention.mail.context import Links, Shop
 from retention.mail.html_policy import unsafe_markup
+from retention.mail.links import add_tracking
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing, Purpose
-from retention.mail.links import add_tracking
 from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from retention.mail.catalog import SampleCustomer
 from retention.mail.compose import shop_of, signed_links
+from retention.mail.links import TrackedEmail, add_tracking
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing
-from retention.mail.links import TrackedEmail, add_tracking
 from retention_tools.authoring.samples import sample_coupon, sample_profile
 
 PREVIEW_RING = KeyRing(current="preview", keys={"preview": b"preview-key-not-secret-never-deployed-0000"})
