@@ -41,7 +41,7 @@ sam-cli:  ## the SAM CLI in its own venv (it pins boto3, so it stays out of the 
 
 bench: setup  ## every benchmark under bench/, one table (installs the churn evaluation's packages)
 	$(BIN)/pip install --quiet -r requirements-eval.txt
-	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py
+	POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python bench/run.py $(ONLY)
 
 soak: setup  ## the full duplicate-delivery soak: 2,000 customers, a year, clean and chaotic side by side
 	SOAK_CUSTOMERS=$${SOAK_CUSTOMERS:-2000} SOAK_DAYS=$${SOAK_DAYS:-365} SOAK_PROGRESS=1 POWERTOOLS_LOG_LEVEL=ERROR \

@@ -1,4 +1,8 @@
-"""``make bench``: run every benchmark under bench/ and print one table."""
+"""``make bench``: run every benchmark under bench/ and print one table.
+
+``make bench ONLY=render,dispatch`` (or ``python bench/run.py render dispatch``) runs the named
+ones only (``bench_<name>``): the whole set takes a while, the demo-cost rows most of it.
+"""
 
 from __future__ import annotations
 
@@ -36,12 +40,16 @@ BENCHMARKS = [
 ]
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    chosen = [m for m in BENCHMARKS if not names or m.__name__.removeprefix("bench.bench_") in names]
+    unknown = set(names) - {m.__name__.removeprefix("bench.bench_") for m in BENCHMARKS}
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     rows = []
-    for module in BENCHMARKS:
+    for module in chosen:
         rows.extend(module.run())
     print_table(rows)
 
 
 if __name__ == "__main__":
-    main()
+    main([name for arg in sys.argv[1:] for name in arg.split(",") if name])
