@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -94,7 +95,11 @@ def _play(
 
 
 def _assert_every_change_is_announced(
-    profile_at: callable, moments: list[Moment], end: datetime, stats: PopulationStats, definitions
+    profile_at: Callable[[datetime], CustomerProfile],
+    moments: list[Moment],
+    end: datetime,
+    stats: PopulationStats,
+    definitions: SegmentDefinitions,
 ) -> None:
     for moment, following in zip(moments, [*moments[1:], None], strict=True):
         stop = following.at if following is not None else end

@@ -244,7 +244,9 @@ class CustomerInactiveEvent(_Envelope):
 
     @property
     def labels(self) -> set[str] | None:
-        return {self.detail.lifecycle} if self.detail.lifecycle else None
+        """The lifecycle the customer is in and the tags just entered (a journey may start on
+        ``one_time_buyer``)."""
+        return {self.detail.lifecycle, *self.detail.entered} if self.detail.lifecycle else None
 
 
 class SegmentChangedEvent(_Envelope):
