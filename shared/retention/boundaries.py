@@ -58,7 +58,7 @@ def next_change_at(
     it stays the same for :data:`HORIZON`."""
     start = after.replace(microsecond=0)
     current = labels_at(profile, start, stats, definitions)
-    end = start + HORIZON
+    end = start + min(HORIZON, datetime.max.replace(tzinfo=start.tzinfo) - start - timedelta(days=2))
     settled = start  # the latest moment known to carry the current classification
     for candidate in sorted(set(_candidates(profile, start, end, stats, definitions))):
         if candidate > end:
@@ -102,7 +102,8 @@ def _thresholds(definitions: SegmentDefinitions, stats: PopulationStats) -> Iter
 def _candidates(
     profile: CustomerProfile, start: datetime, end: datetime, stats: PopulationStats, definitions: SegmentDefinitions
 ) -> Iterator[datetime]:
-    """Every moment in (``start``, ``end``] at which some rule's condition may flip."""
+    """Every moment up to ``end`` at which some rule's condition may flip (none is built past
+    ``end``, so a far threshold never overflows the calendar)."""
     gap = churn.expected_gap_days(profile, stats.median_gap_days)
     registered = profile.registered_at or profile.first_order_at or profile.created_at
     origins: dict[str, tuple[datetime | None, float]] = {
@@ -116,7 +117,7 @@ def _candidates(
     for fact, threshold in _thresholds(definitions, stats):
         if fact in _LINEAR:
             origin, days_per_unit = origins[fact]
-            if origin is not None and threshold >= 0 and threshold * days_per_unit < 1e6:
+            if origin is not None and 0 <= threshold * days_per_unit <= churn.days_between(origin, end):
                 yield origin + timedelta(days=threshold * days_per_unit)
         elif fact == "churn_risk":
             risk_thresholds.add(threshold)
@@ -124,7 +125,8 @@ def _candidates(
             uses_recency_score = True
     if uses_recency_score and profile.last_order_at is not None:
         for cut in stats.recency_cuts:
-            yield profile.last_order_at + timedelta(days=cut)
+            if 0 <= cut <= churn.days_between(profile.last_order_at, end):
+                yield profile.last_order_at + timedelta(days=cut)
     if risk_thresholds:
         yield from _risk_crossings(profile, start, end, stats, definitions, gap, sorted(risk_thresholds))
 
