@@ -16,15 +16,16 @@ from dataclasses import dataclass
 
 # ---- measured request counts (make bench) ------------------------------------------------
 ORDER = {"reads": [("profile", True)], "transactions": [["marker", "profile", "timer"]]}  # 2 requests
-EMAIL_ENTRY = {  # 4 requests: BatchGet (profile, contact, state) + 3 transactions
+EMAIL_ENTRY = {  # 2 requests: BatchGet snapshot (profile, contact, state) + the claim (entry merged in)
     "reads": [("profile", True), ("contact", True), ("state", True)],
-    "transactions": [["state", "timer"], ["send", "contact"], ["send", "counter", "state", "timer"]],
+    "transactions": [["send", "contact", "state", "timer", "counter"]],
 }
-EMAIL_STEP = {  # 4 requests: BatchGet snapshot, BatchGet engagement markers, claim, finish
-    "reads": [("profile", True), ("contact", True), ("state", True), ("marker_projection", False)],
-    "transactions": [["send", "contact"], ["send", "counter", "state", "timer"]],
+EMAIL_STEP = {  # 2 requests: BatchGet snapshot + the claim (the streak is on the contact item)
+    "reads": [("profile", True), ("contact", True), ("state", True)],
+    "transactions": [["send", "contact", "state", "timer", "counter"]],
 }
 TRACKING = {"reads": [("send", False)], "writes": ["send", "counter"]}  # 1 GetItem + 2 UpdateItem
+ENGAGEMENT_SUMMARY = {"writes": ["contact"]}  # + 1 UpdateItem on a person's first open or a click
 SES_EVENT = {"reads": [("send", False)], "writes": ["send", "counter"]}
 SWEEP_TICK_FIXED = {"reads": [("cursor", True)] + [("query_page", False)] * 8, "writes": ["cursor"]}
 SWEEP_PER_TIMER = {"reads": [("profile", False)], "writes": ["timer"], "transactions": [["timer", "profile"]]}
@@ -66,6 +67,7 @@ class Workload:
     opens_per_email: float = 0.75  # human + machine pixel fetches, repeats included
     clicks_per_email: float = 0.12  # human + scanner
     other_tracking_per_email: float = 0.01  # unsubscribe/preference pages and posts
+    engaged_per_email: float = 0.45  # a person's first open or a click: the contact's engagement summary
     ses_events_per_email: float = 1.02  # delivery (+ bounces, complaints)
     timers_fired_per_customer_day: float = 0.02
     kb_per_customer: float = 6.0  # profile, contact, states, timers, order markers
@@ -97,6 +99,7 @@ def monthly(w: Workload, p: Prices = Prices()) -> dict[str, float]:
         "emails (entry)": (emails * w.share_entry_emails, _units(EMAIL_ENTRY)),
         "emails (later step)": (emails * (1 - w.share_entry_emails), _units(EMAIL_STEP)),
         "tracking requests": (tracking, _units(TRACKING)),
+        "engagement summary": (emails * w.engaged_per_email, _units(ENGAGEMENT_SUMMARY)),
         "SES events": (ses_events, _units(SES_EVENT)),
         "sweep: fixed per tick": (ticks, _units(SWEEP_TICK_FIXED)),
         "sweep: per timer fired": (timers, _units(SWEEP_PER_TIMER)),

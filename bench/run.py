@@ -16,6 +16,7 @@ from bench import (
     bench_ingest,
     bench_render,
     bench_sweep,
+    bench_template_budget,
     bench_tracking,
 )
 from bench.common import print_table
@@ -26,6 +27,7 @@ BENCHMARKS = [
     bench_imports,
     bench_sweep,
     bench_render,
+    bench_template_budget,
     bench_dispatch,
     bench_tracking,
     bench_churn,

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import Message
+from email.utils import parseaddr
 from typing import Any
 
 from factories import envelope, order_detail
@@ -57,6 +58,11 @@ def seed_contact(table: str, contact: ContactState) -> None:
         keys.key(keys.customer_pk(stored.customer_id), keys.CONTACT), "contact", stored.model_dump()
     )
     dynamo.client().put_item(TableName=table, Item=item)
+
+
+def recipient_of(message: Message) -> str:
+    """The address in a sent email's To header (which also carries the customer's name)."""
+    return parseaddr(message["To"])[1]
 
 
 def sent_messages() -> list[Any]:
@@ -188,7 +194,7 @@ class World:
         return [email.message_from_string(m.raw_data) for m in sent_messages()[self.first_mail :]]
 
     def mail_to(self, customer_id: str) -> list[Message]:
-        return [m for m in self.mail() if m["To"] == f"{customer_id.lower()}@example.com"]
+        return [m for m in self.mail() if recipient_of(m) == f"{customer_id.lower()}@example.com"]
 
     def templates_to(self, customer_id: str) -> list[str]:
         return [m["X-Retention-Template"] for m in self.mail_to(customer_id)]

@@ -9,8 +9,6 @@ DynamoDB cost per email: one BatchGetItem and one TransactWriteItems (bench/benc
 
 from __future__ import annotations
 
-import json
-
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -24,7 +22,7 @@ from retention.mail.compose import PromotionShareExceeded
 from retention.mail.render import RenderError
 from retention.models.engine_events import JourneyEventAdapter
 from retention.observability import logger, metrics, tracer
-from retention.validation import InvalidEvent, describe, require_sqs_batch
+from retention.validation import InvalidEvent, describe, load_json, require_sqs_batch
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -40,8 +38,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 def record_handler(record: SQSRecord, active: Dispatcher) -> None:
     try:
-        journey_event = JourneyEventAdapter.validate_python(json.loads(record.body))
-    except (ValidationError, json.JSONDecodeError) as exc:
+        journey_event = JourneyEventAdapter.validate_python(load_json(record.body))
+    except (ValidationError, InvalidEvent) as exc:
         logger.warning("rejected engine event", message_id=record.message_id, reason=describe(exc))
         metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
         raise InvalidEvent(describe(exc)) from exc

@@ -1,12 +1,10 @@
 """Order ingest: shop events from SQS (fed by EventBridge) into customer profiles, once each.
 
-Each record fails alone (partial batch response); a message that can never be processed
-is logged with its reason and, after the queue's retries, lands in the dead-letter queue.
+Each record fails alone (partial batch response) and always with a reason in the log: a message
+no retry can cure is refused (InvalidEvent, then the dead-letter queue); anything else is retried.
 """
 
 from __future__ import annotations
-
-import json
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -15,14 +13,17 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from retention.ingest import Outcome, apply_shop_event
+from retention.ingest import ImplausibleDate, Outcome, apply_shop_event
 from retention.models.events import ShopEvent
 from retention.observability import logger, metrics, tracer
 from retention.profiles import CurrencyMismatch
 from retention.settings import settings
 from retention.store import bus
 from retention.store.customers import CustomerStore
-from retention.validation import InvalidEvent, describe, require_sqs_batch
+from retention.validation import InvalidEvent, failure_reason, load_json, require_sqs_batch
+
+REFUSED = (InvalidEvent, ValidationError, CurrencyMismatch, ImplausibleDate, OverflowError, RecursionError)
+"""Failures that no retry can cure: what the message says is wrong or out of range."""
 
 # A wholly bad batch is reported item by item, never raised: each bad record alone goes to the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -38,13 +39,18 @@ def handler(event: dict, context: LambdaContext) -> dict:
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        shop_event = parse(event=json.loads(record.body), model=ShopEvent)
-        outcome = apply_shop_event(shop_event, CustomerStore(settings().customers_table), publish=_publish)
-    except (ValidationError, json.JSONDecodeError, CurrencyMismatch) as exc:
-        reason = describe(exc)
+        shop_event = parse(event=load_json(record.body), model=ShopEvent)
+        store, skew = CustomerStore(settings().customers_table), settings().max_clock_skew
+        outcome = apply_shop_event(shop_event, store, publish=_publish, max_skew=skew)
+    except REFUSED as exc:
+        reason = failure_reason(exc)
         logger.warning("rejected shop event", message_id=record.message_id, reason=reason)
         metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
         raise InvalidEvent(reason) from exc
+    except Exception as exc:  # the record boundary: whatever failed, the log says why, then SQS retries
+        logger.exception("shop event failed", message_id=record.message_id, reason=failure_reason(exc))
+        metrics.add_metric(name="FailedEvents", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=f"{shop_event.detail_type}{outcome.value.title()}", unit=MetricUnit.Count, value=1)
     if outcome is Outcome.DUPLICATE:
         logger.info("duplicate shop event ignored", message_id=record.message_id, detail_type=shop_event.detail_type)

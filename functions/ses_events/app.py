@@ -7,8 +7,6 @@ the dead-letter queue with its reason in the log; an event for mail the engine d
 
 from __future__ import annotations
 
-import json
-
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -22,15 +20,15 @@ from retention.store.engagement import EngagementStore
 from retention.store.journeys import JourneyStore
 from retention.tracking.machine import tracking_rules
 from retention.tracking.ses_events import apply_ses_event
-from retention.validation import InvalidEvent, describe, require_sqs_batch
+from retention.validation import InvalidEvent, describe, load_json, require_sqs_batch
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        envelope = SesEventEnvelope.model_validate(json.loads(record.body))
-    except (ValidationError, json.JSONDecodeError) as exc:
+        envelope = SesEventEnvelope.model_validate(load_json(record.body))
+    except (ValidationError, InvalidEvent) as exc:
         reason = describe(exc)
         logger.warning("rejected SES event", message_id=record.message_id, reason=reason)
         metrics.add_metric(name="RejectedSesEvents", unit=MetricUnit.Count, value=1)

@@ -87,6 +87,20 @@ def churn_risk(profile: CustomerProfile, as_of: datetime, model: ChurnModel, gap
 
 
 def expected_next_order_at(profile: CustomerProfile, gap_days: float) -> datetime | None:
+    """When the next order is due; None without an order, or when the date would fall outside
+    what a datetime holds (a last order near year 9999, a gap of millions of days): no
+    expectation is better than an ``OverflowError`` that fails every event of the customer."""
     if profile.last_order_at is None:
         return None
-    return profile.last_order_at + timedelta(days=gap_days)
+    return days_after(profile.last_order_at, gap_days)
+
+
+def days_after(start: datetime, days: float) -> datetime | None:
+    """``start`` plus ``days``, or None when that is not a date (out of datetime's range, or the
+    days are not finite)."""
+    if not math.isfinite(days):
+        return None
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return None

@@ -3,13 +3,14 @@
 Read the profiles involved, compute their new state with the pure rules in
 :mod:`retention.profiles`, and commit marker + profiles in one transaction. A lost
 optimistic lock (two events for one customer in flight) re-reads and retries; a
-duplicate delivery is recognised by its marker and changes nothing.
+duplicate delivery is recognised by its marker and changes nothing. An event dated further
+ahead of the engine's clock than the allowed skew, or before 1970, is refused before anything is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from retention import clock, profiles
@@ -31,6 +32,10 @@ from retention.store.timers import arm_timer, disarm_timer
 Publisher = Callable[[list[EngineEvent]], object]
 
 MAX_ATTEMPTS = 6
+DEFAULT_CLOCK_SKEW = timedelta(days=1)
+"""The default of the ``MAX_CLOCK_SKEW_SECONDS`` setting (retention.settings)."""
+EARLIEST_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
+"""No shop event is older than this (the oldest public order logs, CDNOW's, are from 1997)."""
 
 
 class Outcome(StrEnum):
@@ -38,16 +43,31 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
 
 
+class ImplausibleDate(ValueError):
+    """A shop event dated beyond the allowed clock skew, or before :data:`EARLIEST_EVENT`.
+
+    Applied, an order dated 2100 would stay the customer's latest for 74 years and freeze their
+    email and name (only a newer order updates them); one dated year 1 would make every gap and
+    tenure absurd. The shop must resend it correctly dated."""
+
+
 class RetriesExhausted(RuntimeError):
     """The profile kept changing under us; the message is retried by SQS later."""
 
 
-def apply_shop_event(event: ShopEvent, store: CustomerStore, publish: Publisher | None = None) -> Outcome:
+def apply_shop_event(
+    event: ShopEvent,
+    store: CustomerStore,
+    publish: Publisher | None = None,
+    max_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> Outcome:
     """Apply ``event`` once, then publish the SegmentChanged events it caused.
 
     Returns whether it changed anything or was a duplicate. Events are published only after
     the commit, so a rolled-back attempt never announces a segment the store does not hold.
+    Raises :class:`ImplausibleDate` for an event dated more than ``max_skew`` after now.
     """
+    refuse_implausible_date(event, clock.now(), max_skew)
     for _ in range(MAX_ATTEMPTS):
         try:
             events = _attempt(event, store)
@@ -65,6 +85,38 @@ def apply_shop_event(event: ShopEvent, store: CustomerStore, publish: Publisher 
             publish(events)
         return Outcome.APPLIED
     raise RetriesExhausted(f"{event.detail_type} {event.id}: profile changed {MAX_ATTEMPTS} times during apply")
+
+
+def occurred_at(event: ShopEvent) -> tuple[str, datetime]:
+    """The field that dates what happened (the order, the registration, the referral) and its value."""
+    match event:
+        case OrderPlacedEvent(detail=order):
+            return "placed_at", order.placed_at
+        case CustomerRegisteredEvent(detail=registration):
+            return "registered_at", registration.registered_at
+        case CustomerReferredEvent(detail=referral):
+            return "referred_at", referral.referred_at
+    raise TypeError(type(event).__name__)  # pragma: no cover
+
+
+def refuse_implausible_date(event: ShopEvent, now: datetime, max_skew: timedelta) -> None:
+    field, at = occurred_at(event)
+    if at > now + max_skew:
+        raise ImplausibleDate(
+            f"detail.{field} {at.isoformat()} is more than {_span(max_skew)} ahead of the engine's clock "
+            f"({now.isoformat()})"
+        )
+    if at < EARLIEST_EVENT:
+        raise ImplausibleDate(f"detail.{field} {at.isoformat()} is before {EARLIEST_EVENT.date().isoformat()}")
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +17,14 @@ class Settings(BaseModel):
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     timer_shards: int = Field(default=8, ge=1, le=64, alias="TIMER_SHARDS")
     timer_bucket_hours: int = Field(default=1, ge=1, le=24, alias="TIMER_BUCKET_HOURS")
+    max_clock_skew_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400, alias="MAX_CLOCK_SKEW_SECONDS")
+    """How far in the future a shop event may be dated and still be applied: shop clocks drift
+    and time zones get mislabelled, but an order dated next year is an error that would pin the
+    customer's "latest" facts (email, name) to it for a year."""
+
+    @property
+    def max_clock_skew(self) -> timedelta:
+        return timedelta(seconds=self.max_clock_skew_seconds)
 
 
 @cache

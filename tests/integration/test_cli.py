@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from email.utils import parseaddr
 from pathlib import Path
 
 from retention_tools.cli import main
@@ -76,7 +77,8 @@ def test_send_test_composes_sends_and_writes_the_outbox(tmp_path, capsys):
     assert "marketer@example.org" in capsys.readouterr().out
     (eml,) = out.glob("*.eml")
     raw = eml.read_text(encoding="utf-8")
-    assert "To: marketer@example.org" in raw
+    (to,) = [line for line in raw.splitlines() if line.startswith("To: ")]
+    assert parseaddr(to.removeprefix("To: "))[1] == "marketer@example.org"  # after the sample customer's name
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
     assert "X-Retention-Message-Id: test-" in raw
     assert eml.with_suffix(".html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")

@@ -81,3 +81,19 @@ def test_any_body_is_a_failed_item_never_a_crash(aws, function, payloads) -> Non
 def test_scheduled_jobs_ignore_their_payload(aws, function, event) -> None:
     response = invoke(load_function(function).handler, event)
     assert isinstance(response, dict) and response
+
+
+@pytest.mark.parametrize("function", SQS_HANDLERS)
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000, "1" * 5000],
+    ids=["deep_list", "deep_object", "huge_integer"],
+)
+def test_bodies_that_break_the_json_parser_fail_alone_with_a_reason(aws, function, body, caplog) -> None:
+    records = [_record("bad", body)]
+    response = invoke(load_function(function).handler, {"Records": records})
+    assert response["batchItemFailures"] == [{"itemIdentifier": "bad"}]
+    assert any(
+        "nests deeper than" in str(getattr(r, "reason", "")) or "not usable JSON" in str(getattr(r, "reason", ""))
+        for r in caplog.records
+    )

@@ -44,7 +44,7 @@ def test_sample_batch_builds_profiles_and_referral(aws, lambda_context):
     # Given the sample SQS batch of events/ (an order, a registration, a referral)
     handler = load_function("order_ingest").handler
     # When the handler processes it
-    with clock.frozen_at(T0):
+    with clock.frozen_at(T0 + timedelta(days=16)):  # the day after the samples
         response = handler(load_event("order_ingest.sqs"), lambda_context)
     # Then nothing failed and both customers' profiles exist and are linked
     assert response == {"batchItemFailures": []}

@@ -56,7 +56,7 @@ def test_composed_email_has_one_click_unsubscribe_headers_and_both_parts() -> No
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     raw_header = outgoing.mime.split(b"List-Unsubscribe:", 1)[1].split(b"List-Unsubscribe-Post")[0]
     assert b"=?" not in raw_header and b"<https://track.example.com/u/" in raw_header  # plain, not encoded words
-    assert message["To"] == "leyla@example.com"
+    assert message["To"] == "Leyla Mammadova <leyla@example.com>"
     assert message["From"] == "The Coffee Corner <hello@shop.example.com>"
     assert message["Message-ID"] == "<msg-0000000001@shop.example.com>"
     parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}

@@ -10,81 +10,32 @@ An engine event is handled in a few hops:
   out, entered (the first step's timer armed), or entered and its first email claimed at once;
 * a step's timer (``TimerFired journey:<name>``) — one BatchGetItem, one transaction: exit,
   defer (quiet hours, cap, pause: a new timer, never dropped), skip (80/20 stream rule), or the
-  email claimed with the journey moved past it. The email goes to SES after its claim; if SES
-  refuses, the claim is released and the event retried, so each (customer, journey, cycle,
-  step) is emailed at most once however often the event is delivered.
+  email claimed with the journey moved past it. The email goes to SES after its claim
+  (journeys/sending.py); if SES refuses, the claim is released and the event retried, so each
+  (customer, journey, cycle, step) is emailed at most once however often the event is
+  delivered. If SES refuses the address for good, the address is suppressed as undeliverable
+  and the step decided again from a fresh read: the journey exits on the suppression.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from retention.journeys import decisions as decide
 from retention.journeys.rules import triggered_by
-from retention.mail.catalog import Catalog
-from retention.mail.compose import compose
-from retention.mail.render import Renderer
-from retention.mail.ses import SendFailed, SesSender
-from retention.mail.settings import MailSettings
-from retention.mail.signing import KeyRing
-from retention.models.emails import TemplateKind
-from retention.models.engine_events import (
-    EngineEvent,
-    JourneyEvent,
-    OrderAppliedEvent,
-    TimerFiredEvent,
-    coupon_issued,
-)
+from retention.journeys.sending import Mailer, Outcome, send_step
+from retention.models.engine_events import EngineEvent, JourneyEvent, OrderAppliedEvent, TimerFiredEvent
 from retention.models.journeys import Journey, JourneyFile
-from retention.models.messaging import JourneyState, JourneyStatus, SendRecord, SentEntry, Snapshot, Tally
+from retention.models.messaging import JourneyState, JourneyStatus, Snapshot, Tally
 from retention.models.timers import COUPON_TIMER, JOURNEY_TIMER
 from retention.models.tracking import TrackingRules
-from retention.store.errors import AlreadyApplied, ConcurrentUpdate
+from retention.store.errors import ConcurrentUpdate
 from retention.store.journeys import JourneyStore
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class Mailer:
-    """What sending needs, built once per container."""
-
-    renderer: Renderer
-    ring: KeyRing
-    settings: MailSettings
-    sender: SesSender
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.renderer.catalog
-
-
-@dataclass(frozen=True)
-class Sent:
-    message_id: str
-    customer_id: str
-    journey: str
-    step: str
-    template: str
-    variant: str
-
-
-@dataclass
-class Outcome:
-    """What handling one event did, for metrics and logs (the stored counters were written with
-    each change, in its transaction)."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    sent: list[Sent] = field(default_factory=list)
-
-    def note(self, what: str, journey: str) -> None:
-        self.counts[what] += 1
-        self.counts[f"{what}:{journey}"] += 1
 
 
 class Dispatcher:
@@ -227,80 +178,9 @@ class Dispatcher:
                 self.store.move(moved, stored.version, timer, skipped, now, disarm=timer is None)
                 outcome.counts["skipped_stream_rule"] += 1
             case decide.Send():
-                self._send(journey, state, stored, snap, decision, now, outcome, tallies)
-
-    def _send(
-        self,
-        journey: Journey,
-        state: JourneyState,
-        stored: JourneyState,
-        snap: Snapshot,
-        send: decide.Send,
-        now: datetime,
-        outcome: Outcome,
-        tallies: list[Tally],
-    ) -> None:
-        profile, contact, name, step = send.profile, snap.contact, state.journey, send.step
-        offer = decide.offer_for(state, step, now)
-        mail = self.mailer
-        email = compose(
-            mail.renderer,
-            send.template,
-            profile,
-            message_id=send.message_id,
-            ring=mail.ring,
-            settings=mail.settings,
-            now=now,
-            coupon=offer,
-        )
-        record = SendRecord(
-            message_id=send.message_id,
-            customer_id=profile.customer_id,
-            journey=name,
-            step=step.id,
-            cycle=state.cycle,
-            template=send.template,
-            variant=send.variant,
-            kind=send.kind,
-            language=email.language,
-            promotion_share=email.promotion_share,
-            urls=list(email.urls),
-            coupon_code=offer.code if offer else None,
-            claimed_at=now,
-            sent_at=now,
-        )
-        entry = SentEntry(message_id=send.message_id, at=now, kind=send.kind, counts_for_cap=not journey.transactional)
-        moved, next_timer = decide.advanced(journey, state, now)
-        promotion = {"sent_promotion": 1} if send.kind is TemplateKind.PROMOTION else {}
-        counted = [*tallies, Tally(name, now.date(), {"sent": 1, **promotion}, step.id, send.variant)]
-        issued = offer is not None and state.coupon is None and step.coupon is not None
-        coupon, reminder = decide.issued_coupon(state, step.coupon, record, offer) if issued else (None, None)
-        try:
-            self.store.claim_send(
-                record,
-                contact,
-                contact.with_send(entry, now),
-                moved,
-                stored.version,
-                next_timer,
-                counted,
-                coupon,
-                reminder,
-            )
-        except AlreadyApplied:
-            log.error("send record exists for an email not yet moved past", extra={"message_id": send.message_id})
-            outcome.note("already_sent", name)
-            return
-        tags = {"journey": name, "step": step.id, "variant": send.variant, "message": send.message_id}
-        try:
-            mail.sender.send(email, tags)
-        except SendFailed:
-            self.store.release_send(record, stored, counted, coupon, reminder)
-            raise
-        if coupon is not None:
-            self.publish([coupon_issued(coupon, now)])
-        outcome.counts.update({"sent": 1, f"sent_{send.kind}": 1})
-        outcome.sent.append(Sent(send.message_id, profile.customer_id, name, step.id, send.template, send.variant))
+                send_step(
+                    self.store, self.mailer, self.publish, journey, state, stored, snap, decision, now, outcome, tallies
+                )
 
     def _defined(self, state: JourneyState) -> bool:
         return state.journey in self.definitions.journeys

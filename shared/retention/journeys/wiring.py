@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from retention.journeys.definitions import load_journeys
-from retention.journeys.dispatcher import Dispatcher, Mailer
+from retention.journeys.dispatcher import Dispatcher
+from retention.journeys.sending import Mailer
 from retention.mail.keys import key_ring
 from retention.mail.render import renderer
 from retention.mail.ses import SesSender, sender_for

@@ -1,33 +1,30 @@
 """The send path's half of email: render, refuse promotion over the limit, sign links, build MIME.
 
 :func:`compose` is what the journeys call for every email. It refuses (raises) rather than send
-an email that breaks the 80/20 rule, and it returns the exact bytes for SES ``SendEmail`` (raw,
-because ``List-Unsubscribe`` needs custom headers) plus what the send record stores: the
-message's original URLs by link index and its promotion share.
+an email that breaks the 80/20 rule or the link and markup policy (only https and mailto links
+leave the engine; no script, frame, form, handler attribute or refresh), and it returns the
+exact bytes for SES ``SendEmail`` (raw, because ``List-Unsubscribe`` needs custom headers) plus
+what the send record stores: the message's original URLs by link index and its promotion share.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import QP, Charset
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
-from retention.mail.addresses import deliverable_address
+from retention.mail import mime
+from retention.mail.addresses import deliverable_address, to_header
 from retention.mail.context import Links, Shop
+from retention.mail.html_policy import unsafe_markup
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing, Purpose
 from retention.mail.tracking import add_tracking
 from retention.models.emails import CouponOffer
 from retention.models.profile import CustomerProfile
-
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP
 
 
 class PromotionShareExceeded(ValueError):
@@ -39,6 +36,15 @@ class PromotionShareExceeded(ValueError):
             f"of its {part} part, above the {limit * 100:.1f} % limit"
         )
         self.template, self.part, self.share, self.limit = template, part, share, limit
+
+
+class UnsafeEmail(ValueError):
+    """The rendered HTML breaks the link and markup policy (:mod:`retention.mail.html_policy`); nothing is sent."""
+
+    def __init__(self, template: str, problems: list[str]) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"template {template!r} refused: {problems[0]}{more}")
+        self.template, self.problems = template, problems
 
 
 class NoRecipient(ValueError):
@@ -95,8 +101,12 @@ def compose(
     links = signed_links(ring, base, message_id)
     rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
     check_promotion(rendered, settings.promotion_share_limit)
+    problems = unsafe_markup(rendered.html)
+    if problems:
+        raise UnsafeEmail(template, problems)
     tracked = add_tracking(rendered.html, rendered.text, message_id, ring, base)
-    mime = _mime(rendered, tracked.html, tracked.text, recipient, links, message_id, settings, now)
+    to = to_header(profile.name, recipient)
+    raw = _mime(rendered, tracked.html, tracked.text, to, links, message_id, settings, now)
     return OutgoingEmail(
         message_id=message_id,
         template=template,
@@ -105,7 +115,7 @@ def compose(
         subject=rendered.subject,
         html=tracked.html,
         text=tracked.text,
-        mime=mime,
+        mime=raw,
         urls=tracked.urls,
         promotion_share=round(rendered.promotion_share, 4),
     )
@@ -123,25 +133,26 @@ def _mime(
 ) -> bytes:
     """multipart/alternative, quoted-printable UTF-8 parts; ASCII headers stay plain text.
 
-    Built with the compat32 classes: the header-registry API encodes a long ASCII header such as
-    List-Unsubscribe as RFC 2047 encoded words, which mailbox providers do not decode there, and
-    it is ten times slower.
+    Written by :mod:`retention.mail.mime` to the bytes the compat32 classes wrote (the
+    header-registry API encodes a long ASCII header such as List-Unsubscribe as RFC 2047 encoded
+    words, which mailbox providers do not decode there).
     """
     sender_domain = settings.sender_address.partition("@")[2]
     token = links.unsubscribe.rsplit("/", 1)[1]
-    message = MIMEMultipart("alternative")
-    message["From"] = formataddr((settings.sender_name, settings.sender_address), charset="utf-8")
-    message["To"] = recipient
-    message["Subject"] = rendered.subject if rendered.subject.isascii() else Header(rendered.subject, "utf-8")
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{message_id}@{sender_domain}>"
-    # RFC 2369 + RFC 8058: one-click unsubscribe over https; mailto for clients that only do mail.
-    message["List-Unsubscribe"] = (
-        f"<{links.unsubscribe}>, <mailto:{settings.sender_address}?subject={quote('unsubscribe ' + token)}>"
-    )
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["X-Retention-Message-Id"] = message_id
-    message["X-Retention-Template"] = rendered.template
-    message.attach(MIMEText(text, "plain", _UTF8_QP))
-    message.attach(MIMEText(html, "html", _UTF8_QP))
-    return message.as_bytes()
+    subject = rendered.subject if rendered.subject.isascii() else Header(rendered.subject, "utf-8")
+    headers: list[tuple[str, str | Header]] = [
+        ("From", formataddr((settings.sender_name, settings.sender_address), charset="utf-8")),
+        ("To", recipient),
+        ("Subject", subject),
+        ("Date", format_datetime(now)),
+        ("Message-ID", f"<{message_id}@{sender_domain}>"),
+        # RFC 2369 + RFC 8058: one-click unsubscribe over https; mailto for clients that only do mail.
+        (
+            "List-Unsubscribe",
+            f"<{links.unsubscribe}>, <mailto:{settings.sender_address}?subject={quote('unsubscribe ' + token)}>",
+        ),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("X-Retention-Message-Id", message_id),
+        ("X-Retention-Template", rendered.template),
+    ]
+    return mime.alternative(headers, text, html)

@@ -10,6 +10,7 @@ outside the markers, and :func:`strip_markers` removes them before anything is s
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -128,8 +129,95 @@ class _VisibleText(HTMLParser):
         self.visible.append(data)
 
 
+_TOKEN = re.compile(
+    r"<!--.*?-->|<[!?][^>]*>|</([a-zA-Z][^\s/>]*)[^>]*>|<([a-zA-Z][^\s/>]*)((?:[^>\"']+|\"[^\"]*\"|'[^']*')*)>", re.S
+)
+_ATTRIBUTE = re.compile(
+    r"((?<=['\"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*('[^']*'|\"[^\"]*\"|(?!['\"])[^>\s]*))?(?:\s|/(?!>))*"
+)
+_RAW_TEXT = {"script": re.compile(r"</script", re.I), "style": re.compile(r"</style", re.I)}
+
+
+def _attributes(text: str) -> dict[str, str | None]:
+    """A tag's attributes as ``html.parser`` reads them: names lower-cased, values unquoted and unescaped."""
+    found: dict[str, str | None] = {}
+    for match in _ATTRIBUTE.finditer(" " + text.rstrip("/")):
+        value = match[3]
+        if value and value[:1] == value[-1:] and value[:1] in "'\"":
+            value = value[1:-1]
+        found[match[1].lower()] = html_lib.unescape(value) if value else value
+    return found
+
+
+def _may_hide(text: str) -> bool:
+    """Could these attributes hide an element? False is certain (most tags carry only inlined styles)."""
+    low = text.lower()
+    return "hidden" in low or "none" in low or "max-height" in low or "&" in text
+
+
 def measure_html(html: str) -> Share:
-    """Promotion share of what a reader sees in the HTML part (head, hidden preheader excluded)."""
+    """Promotion share of what a reader sees in the HTML part (head, hidden preheader excluded).
+
+    One linear pass over the tags with a regex, the same reading as :class:`_VisibleText` (which
+    uses ``html.parser``) at a fraction of the cost: attributes are only parsed on a tag that
+    could hide something or is an image, and everything counted is joined and counted once (the
+    count is additive, the marker state runs in order).
+    """
+    fed: list[str] = []
+    hidden: list[str] = []
+    position = 0
+    length = len(html)
+    while position < length:
+        token = _TOKEN.search(html, position)
+        end = token.start() if token else length
+        if end > position:
+            data = html[position:end]
+            if "&" in data:
+                data = html_lib.unescape(data)
+            fed.append("".join(_MARKER_RE.findall(data)) if hidden else data)
+        if token is None:
+            break
+        position = token.end()
+        closing, opening = token[1], token[2]
+        if closing:
+            tag = closing.lower()
+            if hidden and tag in hidden:
+                while hidden and hidden.pop() != tag:
+                    pass
+            continue
+        if not opening:
+            continue  # comment, doctype, processing instruction
+        tag = opening.lower()
+        text = token[3]
+        attributes = _attributes(text) if tag == "img" or _may_hide(text) else {}
+        if tag == "img" and not hidden:
+            fed.append(attributes.get("alt") or "")
+        self_closing = text.endswith("/")
+        if tag in _VOID:
+            continue
+        is_hidden = (
+            tag in _HIDDEN_CONTAINERS
+            or "hidden" in attributes
+            or attributes.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
+        )
+        if hidden or is_hidden:
+            hidden.append(tag)
+        if self_closing:
+            while hidden and tag in hidden and hidden.pop() != tag:
+                pass
+        elif tag in _RAW_TEXT:  # script and style: raw text up to their end tag, hidden (markers only)
+            close = _RAW_TEXT[tag].search(html, position)
+            raw_end = close.start() if close else length
+            fed.append("".join(_MARKER_RE.findall(html[position:raw_end])))
+            position = raw_end
+    counter = _Counter()
+    counter.feed("".join(fed))
+    return counter.share()
+
+
+def measure_html_parsed(html: str) -> Share:
+    """The same measurement through ``html.parser``: the reference :func:`measure_html` is tested against."""
     parser = _VisibleText()
     parser.feed(html)
     parser.close()

@@ -21,23 +21,16 @@ from jinja2 import Template, TemplateError, TemplateNotFound, nodes
 from jinja2.runtime import Context
 
 from retention.mail import catalog as files
+from retention.mail.budget import spending
 from retention.mail.context import CouponOffer, Links, Shop, build_context
 from retention.mail.environment import RetentionEnvironment, build_environment
+from retention.mail.errors import RenderError, TemplateRefused, TemplateTooExpensive
 from retention.mail.promotion import Share, measure_html, measure_text, strip_markers
 from retention.models.profile import CustomerProfile
 from retention.paths import templates_dir
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
-
-
-class RenderError(ValueError):
-    """A template could not be rendered; the message names the template and the reason, never customer data."""
-
-    def __init__(self, template: str, reason: str) -> None:
-        super().__init__(f"template {template!r}: {reason}")
-        self.template = template
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -155,13 +148,20 @@ class Renderer:
             html_template = self.env.get_template(f"emails/{template}{suffix}.html")
             text_template = self.env.get_template(f"emails/{template}{suffix}.txt")
             blocks = {name: self._block(template, html_template, name) for name in ("subject", "preheader", "content")}
-            block_context = html_template.new_context(context)
-            subject = _plain("".join(blocks["subject"](block_context)))
-            preheader = _plain("".join(blocks["preheader"](block_context)))
-            html = html_template.render(context)
-            text = text_template.render(context)
+            with spending(self.env.budget):
+                block_context = html_template.new_context(context)
+                subject = _plain("".join(blocks["subject"](block_context)))
+                preheader = _plain("".join(blocks["preheader"](block_context)))
+                html = html_template.render(context)
+                text = text_template.render(context)
+        except TemplateTooExpensive as error:
+            raise TemplateTooExpensive(error.budget_reason, template) from None
+        except RecursionError:
+            raise TemplateTooExpensive("templates or macros call themselves too deeply", template) from None
         except RenderError:
             raise
+        except TemplateRefused as error:
+            raise RenderError(template, f"line {error.lineno} of {error.name}: {error.message}") from error
         except TemplateNotFound as error:
             raise RenderError(template, f"template file {error.name} is missing") from error
         except TemplateError as error:

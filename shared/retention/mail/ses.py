@@ -5,10 +5,23 @@ keep us under it: a token bucket per container paced at ``MaxSendRate / concurre
 dispatcher's SQS event source caps how many containers run at once), and botocore's standard
 retry mode, which retries ``TooManyRequestsException``/``Throttling`` with backoff. A send that
 still fails raises :class:`SendFailed`; the caller releases its claim so the retry sends it once.
+
+SES v2 ``SendEmail`` errors fall in two kinds. Refusals of *this email to this address* —
+``MessageRejected`` and ``BadRequestException`` (our request is built from validated fields, so
+what is left to be invalid is the address SES was given) — raise :class:`RecipientRefused`: a
+retry can only be refused again, so the caller suppresses the address instead. Everything else is
+about the account or the moment — throttling (``TooManyRequestsException``,
+``LimitExceededException``), ``SendingPausedException``, ``AccountSuspendedException``,
+``MailFromDomainNotVerifiedException``, ``NotFoundException`` (the configuration set), network
+errors — and stays transient: retried, and after the queue's retries in the DLQ, never a
+suppression. Because a misconfigured sender identity also answers ``MessageRejected``, a run of
+``REFUSAL_RUN_LIMIT`` refusals in a row with no send between them is treated as the account's
+problem, not the addresses': further refusals are transient until a send succeeds.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,12 +35,27 @@ from botocore.exceptions import BotoCoreError, ClientError
 from retention.mail.compose import OutgoingEmail
 from retention.store.dynamo import RETRY_CONFIG
 
+log = logging.getLogger(__name__)
 FALLBACK_SEND_RATE = 1.0
 """SES's sandbox rate, used when the account's quota cannot be read."""
+REFUSED_FOR_THE_ADDRESS = frozenset({"MessageRejected", "BadRequestException"})
+"""SES v2 SendEmail error codes that refuse this email to this address for good."""
+REFUSAL_RUN_LIMIT = 5
+"""Refusals in a row (no successful send between them) after which they are taken to be the account's."""
 
 
 class SendFailed(RuntimeError):
-    """SES did not accept the email (after retries); nothing was sent."""
+    """SES did not accept the email (after retries); nothing was sent. ``code`` is SES's error
+    code (or the botocore exception's name); retrying later may succeed."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RecipientRefused(SendFailed):
+    """SES refused this email to this address for good (see the module): nothing was sent and a
+    retry would be refused again; the address is to be suppressed as undeliverable."""
 
 
 @dataclass
@@ -89,6 +117,7 @@ class SesSender:
         self.configuration_set = configuration_set
         self.limiter = limiter
         self.ses = ses
+        self.refusals_in_a_row = 0
 
     def send(self, email: OutgoingEmail, tags: dict[str, str]) -> str:
         """Send ``email`` (raw MIME, so List-Unsubscribe and our headers go out unchanged); SES's id."""
@@ -104,8 +133,15 @@ class SesSender:
         try:
             response = (self.ses or client()).send_email(**request)
         except (ClientError, BotoCoreError) as exc:
-            code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
-            raise SendFailed(f"SES refused message {email.message_id}: {code}") from exc
+            code = str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
+            code = code or type(exc).__name__
+            if code in REFUSED_FOR_THE_ADDRESS:
+                self.refusals_in_a_row += 1
+                if self.refusals_in_a_row <= REFUSAL_RUN_LIMIT:
+                    raise RecipientRefused(f"SES refused message {email.message_id} for good: {code}", code) from exc
+                log.error("SES refuses every address in a row: taken as an account problem", extra={"code": code})
+            raise SendFailed(f"SES refused message {email.message_id}: {code}", code) from exc
+        self.refusals_in_a_row = 0
         return str(response["MessageId"])
 
 

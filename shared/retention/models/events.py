@@ -23,6 +23,7 @@ from retention.models.types import (
     Money,
     OrderId,
     PersonName,
+    ProductName,
     Quantity,
     Sku,
     TimeZoneName,
@@ -36,7 +37,7 @@ class _Detail(BaseModel):
 
 class LineItem(_Detail):
     sku: Sku
-    name: Annotated[str, Field(max_length=200)] = ""
+    name: ProductName = ""
     category: Category
     price: Money
     qty: Quantity

@@ -44,6 +44,7 @@ class Suppression(StrEnum):
     BOUNCED = "bounced"
     COMPLAINED = "complained"
     SUNSET = "sunset"
+    UNDELIVERABLE = "undeliverable"  # SES refused the address for good when sending (suppressed_detail: its code)
 
 
 class JourneyState(BaseModel):
@@ -109,6 +110,7 @@ class ContactState(BaseModel):
     customer_id: str
     suppressed: Suppression | None = None
     suppressed_at: datetime | None = None
+    suppressed_detail: str | None = None
     paused_until: datetime | None = None
     sends: list[SentEntry] = Field(default_factory=list)
     last_engaged_at: datetime | None = None

@@ -7,6 +7,7 @@ for time that it is timezone-aware (converted to UTC).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -14,24 +15,52 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-_EMAIL = re.compile(
-    r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
 _LOCALE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BREAKS = frozenset(("Cc", "Zl", "Zp"))
 
 
-def _email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("not a valid email address")
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower()}"
+def normalise_email(value: str) -> str:
+    """The address in its normal form (domain lower-cased, Unicode NFC), or ValueError with why.
+
+    The syntax is RFC 5322's dot-atom as email-validator implements it: ``o'brien@…`` and
+    ``a+tag@…`` pass; control characters, quoted local parts, comments, group syntax
+    (``a:b@…``), backslashes, brackets, IP-literal domains, special-use domains (``.test``,
+    ``.invalid``, ``.local``…) and domains without a dot are refused. Internationalised
+    addresses are accepted here (a shop may hold them); whether SES can send to one is
+    :func:`retention.mail.addresses.deliverable_address`'s question. No DNS is consulted.
+    """
+    from email_validator import EmailNotValidError, validate_email  # 40 ms of regexes: paid on first use
+
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=True, strict=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return checked.normalized
+
+
+def clean_text(value: str) -> str:
+    """Customer-supplied text on one line: control characters, line and paragraph separators
+    become spaces, bidirectional overrides (which can make a name display reversed) are dropped,
+    a lone surrogate (JSON's ``"\\ud800"``, which no UTF-8 encoder accepts) becomes U+FFFD, and
+    runs of whitespace shrink to one space. Applied where text enters (the event models), so
+    nothing stored or rendered downstream carries a CR, LF or NUL."""
+    kept = []
+    for ch in value:
+        if ch in _BIDI_CONTROLS:
+            continue
+        category = unicodedata.category(ch)
+        kept.append(" " if category in _BREAKS else "\ufffd" if category == "Cs" else ch)
+    return " ".join("".join(kept).split())
 
 
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a time zone (for example 2026-03-01T10:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-12:00 is a valid ISO text but no UTC datetime
+        raise ValueError("timestamp is out of range in UTC") from None
 
 
 _ZONES: frozenset[str] | None = None
@@ -63,12 +92,13 @@ Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[
 Category = Annotated[
     str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9\-]*$", to_lower=True)
 ]
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalise_email)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
 Locale = Annotated[str, StringConstraints(max_length=20), AfterValidator(_locale)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-PersonName = Annotated[str, StringConstraints(max_length=120, strip_whitespace=True)]
+PersonName = Annotated[str, StringConstraints(max_length=120), AfterValidator(clean_text)]
+ProductName = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_text)]
 CouponCode = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9\-]+$", to_upper=True)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Quantity = Annotated[int, Field(ge=1, le=10_000)]
@@ -84,6 +114,7 @@ __all__ = [
     "Money",
     "OrderId",
     "PersonName",
+    "ProductName",
     "Quantity",
     "Sku",
     "TimeZoneName",

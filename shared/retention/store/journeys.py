@@ -17,7 +17,7 @@ its reminder, the counters — so the dispatcher never builds a DynamoDB item. R
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from retention.models.messaging import (
@@ -117,7 +117,7 @@ class JourneyStore:
     ) -> None:
         """Store a journey state (entered, held out, deferred, advanced, exited) with its step
         timer armed as ``timer`` (or disarmed) and its counters, all at once."""
-        writes = [self._state_write(state, read_version), *map(_tally, tallies)]
+        writes = [self._state_write(state, read_version), *_tallies(tallies)]
         if timer is not None:
             writes.append(arm_timer(timer, now, self.layout))
         elif disarm:
@@ -136,7 +136,7 @@ class JourneyStore:
             self._state_write(state, read_version),
             disarm_timer(state.customer_id, step_timer_kind(state.journey)),
             Write("Update", suppress),
-            *map(_tally, tallies),
+            *_tallies(tallies),
         ]
         transaction.transact(self.table_name, writes)
 
@@ -171,7 +171,7 @@ class JourneyStore:
             arm_timer(next_timer, record.claimed_at, self.layout)
             if next_timer is not None
             else disarm_timer(state.customer_id, step_timer_kind(state.journey)),
-            *map(_tally, tallies),
+            *_tallies(tallies),
         ]
         if coupon is not None:
             coupon_key = keys.key(keys.customer_pk(coupon.customer_id), keys.coupon_sk(coupon.code))
@@ -202,7 +202,7 @@ class JourneyStore:
                 self._sends_write(contact, kept),
                 self._state_write(state_before, state_before.version + 1),
                 disarm_timer(state_before.customer_id, step_timer_kind(state_before.journey)),
-                *(_tally(t, negate=True) for t in tallies),
+                *_tallies(tallies, negate=True),
             ]
             if coupon is not None:
                 coupon_key = keys.key(keys.customer_pk(coupon.customer_id), keys.coupon_sk(coupon.code))
@@ -231,7 +231,7 @@ class JourneyStore:
             writes.append(self._state_write(state, read_version))
             if exits:
                 writes.append(disarm_timer(state.customer_id, step_timer_kind(state.journey)))
-        writes += map(_tally, tallies)
+        writes += _tallies(tallies)
         if redeemed is not None and redeemed.order_id is not None:
             coupon_key = keys.key(keys.customer_pk(redeemed.customer_id), keys.coupon_sk(redeemed.code))
             writes.append(
@@ -255,14 +255,15 @@ class JourneyStore:
         transaction.transact(self.table_name, writes)
 
     # ------------------------------------------------------------------ contact changes from outside the journeys
-    def suppress(self, customer_id: str, reason: Suppression, at: datetime) -> bool:
-        """Stop all journey email to this customer; the first reason recorded wins. True if newly suppressed."""
-        update = self._contact_update(
-            customer_id,
-            "suppressed = :r, suppressed_at = :at",
-            "attribute_not_exists(suppressed)",
-            {":r": {"S": reason.value}, ":at": {"S": at.isoformat()}},
-        )
+    def suppress(self, customer_id: str, reason: Suppression, at: datetime, detail: str | None = None) -> bool:
+        """Stop all journey email to this customer; the first reason recorded wins (``detail``
+        with it: what SES answered, for an undeliverable address). True if newly suppressed."""
+        values = {":r": {"S": reason.value}, ":at": {"S": at.isoformat()}}
+        assignments = "suppressed = :r, suppressed_at = :at"
+        if detail is not None:
+            values[":d"] = {"S": detail[:100]}
+            assignments += ", suppressed_detail = :d"
+        update = self._contact_update(customer_id, assignments, "attribute_not_exists(suppressed)", values)
         return transaction.update(self.table_name, update) is not None
 
     def pause(self, customer_id: str, until: datetime) -> bool:
@@ -330,6 +331,18 @@ class JourneyStore:
                 ":one": {"N": "1"},
             },
         }
+
+
+def _tallies(tallies: Sequence[Tally], negate: bool = False) -> list[Write]:
+    """One counter write per counter: tallies for the same journey × day × step × variant (an
+    entry and its first step's exit) are added up first, because each write picks a random
+    shard and a transaction may not touch one item twice."""
+    merged: dict[tuple[str, date, str, str], dict[str, Any]] = {}
+    for tally in tallies:
+        counts = merged.setdefault((tally.journey, tally.day, tally.step, tally.variant), {})
+        for name, value in tally.counts.items():
+            counts[name] = counts.get(name, 0) + value
+    return [_tally(Tally(j, day, counts, step, variant), negate) for (j, day, step, variant), counts in merged.items()]
 
 
 def _tally(tally: Tally, negate: bool = False) -> Write:

@@ -100,12 +100,8 @@ def visit() -> Visit:
 
 def form() -> dict[str, str]:
     event = app.current_event
-    try:
-        body = event.decoded_body or ""
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
-    return http.form_fields(raw, event.headers.get("content-type", ""))
+    raw = http.request_body(event.body, event.is_base64_encoded)
+    return {} if raw is None else http.form_fields(raw, event.headers.get("content-type", ""))
 
 
 def answer_page(

@@ -2,8 +2,11 @@
 
 Every template is rendered for every sample customer (with StrictUndefined, so a misspelt
 variable is an error) and checked: required blocks, unsubscribe link and postal address in both
-parts, promotion share within the limit, subject and preheader length, image alt text, every
-link absolute https, no "Hello ," left by an empty field, and CSS inlining that kept the markup.
+parts, promotion share within the limit, subject and preheader length, image alt text, the link
+and markup policy compose applies (https or mailto links only; no script, frame, form, handler
+attribute or refresh), no "Hello ," left by an empty field, and CSS inlining that kept the markup.
+Templates that could switch escaping off are refused when compiled, and a render over its
+budget (:mod:`retention.mail.budget`) is reported with the limit it passed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from jinja2 import TemplateSyntaxError
 from retention.mail import catalog as files
 from retention.mail.css import inline_rendered
 from retention.mail.environment import CSS_FILE
+from retention.mail.errors import TemplateRefused
+from retention.mail.html_policy import unsafe_markup
 from retention.mail.promotion import visible_text
 from retention.mail.render import Renderer, RenderError
 from retention.mail.settings import MailSettings
@@ -38,18 +43,14 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-class _Links(HTMLParser):
+class _Images(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
         self.images: list[dict[str, str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "a" and "href" in attributes:
-            self.hrefs.append(attributes["href"] or "")
         if tag == "img":
-            self.images.append(attributes)
+            self.images.append(dict(attrs))
 
 
 def _check_preview(preview: Preview, settings: MailSettings, catalog: files.Catalog) -> list[str]:
@@ -69,15 +70,11 @@ def _check_preview(preview: Preview, settings: MailSettings, catalog: files.Cata
         found.append(f"preheader is longer than {catalog.settings.preheader_max_chars} characters")
     if _EMPTY_FIELD.search(rendered.subject):
         found.append(f"subject looks like an empty field left a gap: {rendered.subject!r}")
-    parsed = _Links()
+    found += unsafe_markup(rendered.html)
+    parsed = _Images()
     parsed.feed(rendered.html)
-    for href in parsed.hrefs:
-        if not href.startswith("https://"):
-            found.append(f"link {href[:80]!r} is not an absolute https URL")
     for image in parsed.images:
         src = image.get("src") or ""
-        if not src.startswith("https://"):
-            found.append(f"image {src[:80]!r} is not an absolute https URL")
         if image.get("alt") is None or (not image.get("alt") and image.get("role") != "presentation"):
             found.append(f"image {src[:80]!r} has no alt text")
     visible = visible_text(rendered.html)
@@ -170,6 +167,8 @@ def _check_files(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
                 problems.append(Problem(name, f"{sibling} is missing (each language needs both parts)"))
         try:
             renderer.env.get_template(name)
+        except TemplateRefused as error:
+            problems.append(Problem(name, f"line {error.lineno}: {error.message}"))
         except TemplateSyntaxError as error:
             problems.append(Problem(name, f"syntax error on line {error.lineno}: {error.message}"))
     return problems

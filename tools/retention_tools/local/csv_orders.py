@@ -69,7 +69,7 @@ def read_orders(path: Path, fmt: str = "simple", columns: Columns | None = None,
         detail = {
             "order_id": f"{customer}-L{number}",
             "customer_id": customer,
-            "email": f"customer-{customer.lower()}@example.invalid",
+            "email": f"customer-{customer.lower()}@replay.example",
             "placed_at": placed_at,
             "currency": currency,
             "total": str(amount),

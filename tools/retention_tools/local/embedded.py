@@ -84,6 +84,7 @@ class EmbeddedAws:
         self.resources = LocalResources()
         self.shared = shared
         self._saved_env: dict[str, str | None] = {}
+        self._clients: dict[str, Any] = {}
 
     def __enter__(self) -> EmbeddedAws:
         return self.start()
@@ -120,12 +121,17 @@ class EmbeddedAws:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        self._clients.clear()
         dynamo.reset_clients()
         reset_service_clients()
         _reset_settings()
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        """One client per service for the run (creating one costs ~10 ms: the shop's PutEvents
+        and the drivers call this per batch)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=REGION)
+        return self._clients[service]
 
     def serve_url(self) -> str:
         """A URL for tools outside this process (``aws --endpoint-url``): moto's server over the

@@ -40,6 +40,8 @@ class SoakRun:
     throttled: int = 0
     rejection_reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    described: dict[str, str] = field(default_factory=dict)
+    """Message id → date, template and recipient: what a differing email was, when runs disagree."""
 
 
 def soak_history(customers: int, days: int, seed: int) -> tuple[list[ShopEventRecord], list[ShopEventRecord]]:
@@ -95,9 +97,11 @@ def run_soak(customers: int, days: int, seed: int, chaos: bool, progress: bool =
                 p.customer_id: p.model_dump(exclude={"version", "updated_at"}, mode="json")
                 for p in CustomerStore(settings().customers_table).scan_profiles()
             }
+            mails = list(sent_mail(first))
             return SoakRun(
                 profiles=profiles,
-                message_ids=[m.message_id for m in sent_mail(first)],
+                message_ids=[m.message_id for m in mails],
+                described={m.message_id: f"{m.message['Date']} {m.template} to {m.message['To']}" for m in mails},
                 ingest_dead_letters=queue_depth(aws, "IngestDeadLetterQueue"),
                 journey_dead_letters=queue_depth(aws, "JourneyDeadLetterQueue"),
                 deliveries=sum(d.deliveries for d in drivers),

@@ -1,0 +1,588 @@
+"""The journeys' specification, read off the pure decisions (no moto, no store, no clock).
+
+Each test builds the snapshot a dispatcher would have read (profile, contact, journey state,
+coupon) and asks what happens: enter, hold out, ignore (why), exit (why), defer (until when,
+why), skip or send. The dispatcher only applies these answers, so these tests are the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from retention.journeys import decisions, rules
+from retention.journeys.decisions import Defer, Enter, Exit, HoldOut, Ignore, Send, SkipStep
+from retention.models.emails import TemplateKind
+from retention.models.journeys import Journey, JourneyFile
+from retention.models.messaging import (
+    ContactState,
+    Coupon,
+    CouponStatus,
+    JourneyState,
+    JourneyStatus,
+    LastClick,
+    SentEntry,
+    Suppression,
+)
+from retention.models.profile import CustomerProfile
+from retention.models.segments import Classification
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # 13:00 in Berlin (CET): outside quiet hours
+KINDS = {
+    "helpful": TemplateKind.CONTENT,
+    "ask": TemplateKind.FEEDBACK,
+    "offer": TemplateKind.PROMOTION,
+    "offer_short": TemplateKind.PROMOTION,
+}
+WINDOW, LIMIT = 10, 0.2  # at most 2 promotions in any 10 emails
+
+
+def journey(**overrides: object) -> Journey:
+    spec: dict[str, object] = {
+        "description": "test journey",
+        "trigger": {"event": "CustomerInactive"},
+        "entry": {"segments": ["at_risk"]},
+        "steps": [
+            {"id": "first", "delay_days": 0, "template": "helpful"},
+            {"id": "second", "delay_days": 7, "template": "offer"},
+        ],
+        "exit_on": ["ordered", "unsubscribed", "bounced"],
+        "holdout_share": 0,
+        "reentry_days": 90,
+    }
+    spec.update(overrides)
+    return Journey.model_validate(spec)
+
+
+def definitions(winback: Journey | None = None, **frequency: object) -> JourneyFile:
+    return JourneyFile.model_validate({"frequency": frequency, "journeys": {"winback": winback or journey()}})
+
+
+def profile(customer_id: str = "C1", **overrides: object) -> CustomerProfile:
+    fields: dict[str, object] = {
+        "customer_id": customer_id,
+        "email": f"{customer_id.lower()}@example.com",
+        "name": "Ada Lovelace",
+        "marketing_consent": True,
+        "segment": Classification(lifecycle="at_risk", customer_type="regular"),
+        "last_order_at": NOW - timedelta(days=60),
+        "order_count": 3,
+    }
+    fields.update(overrides)
+    return CustomerProfile(**fields)
+
+
+def active(next_step: int = 0, entered_at: datetime = NOW - timedelta(days=7), **overrides: object) -> JourneyState:
+    fields: dict[str, object] = {
+        "customer_id": "C1",
+        "journey": "winback",
+        "cycle": 1,
+        "status": JourneyStatus.ACTIVE,
+        "entered_at": entered_at,
+        "trigger_key": "inactive:1",
+        "recent_triggers": ["inactive:1"],
+        "next_step": next_step,
+    }
+    fields.update(overrides)
+    return JourneyState(**fields)
+
+
+def sent(*ages_and_kinds: tuple[timedelta, TemplateKind]) -> list[SentEntry]:
+    return [
+        SentEntry(message_id=f"m{i}", at=NOW - age, kind=kind)
+        for i, (age, kind) in enumerate(sorted(ages_and_kinds, key=lambda pair: pair[0], reverse=True))
+    ]
+
+
+def contact(**overrides: object) -> ContactState:
+    return ContactState(customer_id="C1", **overrides)
+
+
+def step(
+    state: JourneyState | None = None,
+    customer: CustomerProfile | None = None,
+    person: ContactState | None = None,
+    winback: Journey | None = None,
+    now: datetime = NOW,
+    **frequency: object,
+) -> decisions.StepDecision:
+    winback = winback or journey()
+    return decisions.decide_step(
+        winback,
+        state or active(),
+        customer if customer is not None else profile(),
+        person or contact(),
+        now,
+        definitions(winback, **frequency),
+        KINDS,
+        WINDOW,
+        LIMIT,
+    )
+
+
+def enter(
+    state: JourneyState | None = None,
+    customer: CustomerProfile | None = None,
+    winback: Journey | None = None,
+    trigger_key: str = "inactive:2",
+    labels: set[str] | None = None,
+    coupon: Coupon | None = None,
+    now: datetime = NOW,
+) -> decisions.Entry:
+    winback = winback or journey()
+    return decisions.decide_entry(
+        "winback",
+        winback,
+        state or JourneyState(customer_id="C1", journey="winback"),
+        customer if customer is not None else profile(),
+        coupon,
+        trigger_key,
+        labels,
+        now,
+        definitions(winback),
+    )
+
+
+# --------------------------------------------------------------------------------- entering
+
+
+def test_an_eligible_customer_enters_a_new_cycle_with_the_first_step_due_after_its_delay():
+    decision = enter(winback=journey(steps=[{"id": "first", "delay_days": 2, "template": "helpful"}]))
+
+    assert isinstance(decision, Enter)
+    assert decision.first_due == NOW + timedelta(days=2)
+    assert decision.state.status is JourneyStatus.ACTIVE
+    assert decision.state.cycle == 1
+    assert decision.state.recent_triggers == ["inactive:2"]
+
+
+def test_the_same_trigger_delivered_twice_is_ignored_as_a_duplicate():
+    assert enter(state=active(), trigger_key="inactive:1") == Ignore("duplicate_trigger")
+
+
+def test_a_customer_already_in_the_journey_is_not_entered_again():
+    assert enter(state=active(entered_at=NOW - timedelta(days=3))) == Ignore("already_in_journey")
+
+
+def test_a_cycle_stuck_long_past_its_last_step_no_longer_blocks_a_new_one():
+    stuck = active(entered_at=NOW - timedelta(days=7 + 61), recent_triggers=["inactive:0"])
+
+    assert isinstance(enter(state=stuck, winback=journey(reentry_days=0)), Enter)
+
+
+def test_re_entry_waits_for_the_journeys_reentry_days():
+    finished = active(status=JourneyStatus.COMPLETED, entered_at=NOW - timedelta(days=30))
+
+    assert enter(state=finished) == Ignore("reentry_too_soon")
+    assert isinstance(enter(state=finished, now=finished.entered_at + timedelta(days=90)), Enter)
+
+
+@pytest.mark.parametrize(
+    ("customer", "labels"),
+    [
+        (profile(segment=Classification(lifecycle="active", customer_type="regular")), None),
+        (profile(marketing_consent=False), None),
+        (profile(segment=None), None),  # a prospect: not in at_risk
+        (profile(), {"active"}),  # the event's segment wins over the stored one
+    ],
+    ids=["other_segment", "no_consent", "prospect", "event_labels"],
+)
+def test_a_customer_outside_the_entry_filter_is_not_eligible(customer, labels):
+    assert enter(customer=customer, labels=labels) == Ignore("not_eligible")
+
+
+def test_the_locale_filter_compares_the_language_of_the_customers_locale():
+    german_only = journey(entry={"segments": [], "locales": ["de"]})
+
+    assert isinstance(enter(customer=profile(locale="de-AT"), winback=german_only), Enter)
+    assert enter(customer=profile(locale="en_GB"), winback=german_only) == Ignore("not_eligible")
+
+
+def test_a_deleted_customer_is_not_eligible():
+    assert decisions.decide_entry(
+        "winback",
+        journey(),
+        JourneyState(customer_id="C1", journey="winback"),
+        None,
+        None,
+        "k",
+        None,
+        NOW,
+        definitions(),
+    ) == Ignore("not_eligible")
+
+
+def test_a_coupon_reminder_enters_only_while_the_coupon_is_issued_and_unexpired():
+    reminder = journey(
+        trigger={"event": "TimerFired", "timer": "coupon_expiry"},
+        entry={"segments": []},
+        steps=[{"id": "reminder", "template": "offer"}],
+    )
+    coupon = Coupon(
+        customer_id="C1",
+        code="ABCDE-FGHJK",
+        percent_off=15,
+        issued_at=NOW - timedelta(days=14),
+        expires_at=NOW + timedelta(days=7),
+        journey="winback",
+        message_id="m1",
+    )
+
+    entered = enter(winback=reminder, coupon=coupon)
+    assert isinstance(entered, Enter)
+    assert entered.state.coupon is not None and entered.state.coupon.code == "ABCDE-FGHJK"
+    redeemed = coupon.model_copy(update={"status": CouponStatus.REDEEMED})
+    assert enter(winback=reminder, coupon=redeemed) == Ignore("coupon_not_open")
+    assert enter(winback=reminder, coupon=coupon, now=coupon.expires_at) == Ignore("coupon_not_open")
+    assert enter(winback=reminder, coupon=None) == Ignore("coupon_not_open")
+
+
+def test_the_hold_out_gets_a_cycle_of_its_own_and_no_email():
+    customers = [f"C{i}" for i in range(2000)]
+    winback = journey(holdout_share=0.1)
+    entries = [enter(customer=profile(customer_id), winback=winback) for customer_id in customers]
+
+    held = [entry for entry in entries if isinstance(entry, HoldOut)]
+    assert all(entry.state.status is JourneyStatus.HOLDOUT and entry.state.cycle == 1 for entry in held)
+    assert 0.08 < len(held) / len(customers) < 0.12
+    assert {entry.state.customer_id for entry in held} == {c for c in customers if rules.in_holdout(c, "winback", 0.1)}
+
+
+def test_hold_out_membership_is_stable_across_retries_and_independent_between_journeys():
+    customers = [f"C{i}" for i in range(2000)]
+    winback = {c for c in customers if rules.in_holdout(c, "winback", 0.1)}
+    again = {c for c in customers if rules.in_holdout(c, "winback", 0.1)}
+    referral = {c for c in customers if rules.in_holdout(c, "referral", 0.1)}
+
+    assert winback == again
+    assert len(winback & referral) < len(winback) / 3  # ~1 % of customers, not the same 10 %
+
+
+def test_the_journeys_own_hold_out_share_overrides_the_default():
+    customers = [f"C{i}" for i in range(300)]
+
+    assert not any(isinstance(enter(customer=profile(c)), HoldOut) for c in customers)  # holdout_share: 0
+
+
+# --------------------------------------------------------------------------------- steps: exits
+
+
+def test_a_step_for_a_deleted_customer_exits_the_journey():
+    decision = decisions.decide_step(journey(), active(), None, contact(), NOW, definitions(), KINDS, WINDOW, LIMIT)
+
+    assert decision == Exit("customer_deleted", {"exited_customer_deleted": 1})
+
+
+def test_an_order_after_entry_ends_a_journey_that_exits_on_order():
+    ordered = profile(last_order_at=NOW - timedelta(days=1))
+
+    assert step(customer=ordered) == Exit("ordered", {"exited_ordered": 1})
+
+
+def test_an_order_after_entry_does_not_end_a_journey_that_continues_after_orders():
+    ordered = profile(last_order_at=NOW - timedelta(days=1))
+
+    assert isinstance(step(customer=ordered, winback=journey(exit_on=["unsubscribed"])), Send)
+
+
+def test_an_order_before_entry_does_not_end_the_journey():
+    assert isinstance(step(customer=profile(last_order_at=NOW - timedelta(days=30))), Send)
+
+
+@pytest.mark.parametrize("suppression", [Suppression.UNSUBSCRIBED, Suppression.BOUNCED, Suppression.COMPLAINED])
+def test_a_suppressed_contact_exits_with_the_suppression_as_reason(suppression):
+    decision = step(person=contact(suppressed=suppression, suppressed_at=NOW - timedelta(days=1)))
+
+    assert decision == Exit(suppression.value, {"suppressed": 1, f"suppressed_{suppression.value}": 1})
+
+
+@pytest.mark.parametrize(
+    ("customer", "reason"),
+    [
+        (profile(marketing_consent=False), "no_consent"),
+        (profile(email=None), "no_address"),
+        (profile(email="zoë@example.com"), "undeliverable_address"),  # SES cannot send to a UTF-8 local part
+        (profile(email="no-at-sign"), "undeliverable_address"),
+    ],
+)
+def test_consent_and_address_are_checked_again_at_send_time(customer, reason):
+    assert step(customer=customer) == Exit(reason, {"suppressed": 1, f"suppressed_{reason}": 1})
+
+
+def test_a_journey_that_does_not_need_consent_still_needs_an_address():
+    no_consent_needed = journey(entry={"segments": ["at_risk"], "requires_consent": False})
+
+    assert isinstance(step(customer=profile(marketing_consent=False), winback=no_consent_needed), Send)
+
+
+def test_after_eight_unopened_emails_in_a_row_the_customer_is_sunset_for_good():
+    unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)])
+
+    decision = step(person=contact(sends=unopened))
+
+    assert decision == Exit("sunset", {"suppressed": 1, "suppressed_sunset": 1, "sunset": 1}, sunset=True)
+
+
+def test_an_open_resets_the_unopened_streak():
+    unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)])
+
+    assert isinstance(step(person=contact(sends=unopened, last_engaged_at=NOW - timedelta(days=25))), Send)
+
+
+# --------------------------------------------------------------------------------- steps: deferral
+
+
+def test_a_paused_contact_defers_the_step_to_the_end_of_the_pause():
+    until = NOW + timedelta(days=20)
+
+    assert step(person=contact(paused_until=until)) == Defer(until, "deferred_paused")
+
+
+def test_a_pause_that_has_ended_no_longer_defers():
+    assert isinstance(step(person=contact(paused_until=NOW - timedelta(minutes=1))), Send)
+
+
+def test_a_step_due_in_the_customers_quiet_hours_waits_until_eight_in_the_morning_local_time():
+    late = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)  # 22:30 in Berlin
+
+    assert step(now=late) == Defer(datetime(2026, 3, 11, 7, 0, tzinfo=UTC), "deferred_quiet_hours")
+
+
+def test_quiet_hours_follow_the_customers_own_time_zone():
+    late_in_berlin = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)  # 16:30 in New York
+    new_yorker = profile(time_zone="America/New_York")
+
+    assert isinstance(step(customer=new_yorker, now=late_in_berlin), Send)
+    early_in_new_york = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)  # 07:00 EDT
+    assert step(customer=new_yorker, now=early_in_new_york) == Defer(
+        datetime(2026, 3, 10, 12, 0, tzinfo=UTC), "deferred_quiet_hours"
+    )
+
+
+def test_the_minimum_gap_since_the_last_email_defers_the_step():
+    recent = sent((timedelta(hours=26), TemplateKind.CONTENT))
+
+    assert step(person=contact(sends=recent)) == Defer(NOW + timedelta(hours=22), "deferred_frequency_cap")
+
+
+def test_the_rolling_seven_day_cap_defers_until_the_oldest_email_leaves_the_window():
+    two_this_week = sent(
+        (timedelta(days=5, hours=22), TemplateKind.CONTENT), (timedelta(days=3, hours=22), TemplateKind.CONTENT)
+    )
+
+    decision = step(person=contact(sends=two_this_week, last_engaged_at=NOW))
+
+    assert decision == Defer(NOW - timedelta(days=5, hours=22) + timedelta(days=7), "deferred_frequency_cap")
+
+
+def test_after_three_unopened_emails_the_minimum_gap_doubles():
+    three_unopened = sent(
+        (timedelta(days=18), TemplateKind.CONTENT),
+        (timedelta(days=13), TemplateKind.CONTENT),
+        (timedelta(days=3), TemplateKind.CONTENT),
+    )
+
+    assert step(person=contact(sends=three_unopened)) == Defer(NOW + timedelta(days=1), "deferred_frequency_cap")
+    opened = contact(sends=three_unopened, last_engaged_at=NOW - timedelta(days=2))
+    assert isinstance(step(person=opened), Send)  # 72 h since the last email is past the normal 48 h
+
+
+def test_a_deferral_landing_in_quiet_hours_is_a_frequency_deferral_moved_to_the_morning():
+    recent = sent((timedelta(hours=40), TemplateKind.CONTENT))  # the gap ends at 20:00 UTC = 21:00 Berlin
+
+    assert step(person=contact(sends=recent)) == Defer(
+        datetime(2026, 3, 11, 7, 0, tzinfo=UTC), "deferred_frequency_cap"
+    )
+
+
+def test_a_transactional_journey_is_exempt_from_the_cap_but_not_from_quiet_hours():
+    service = journey(transactional=True)
+    two_today = sent((timedelta(hours=3), TemplateKind.CONTENT), (timedelta(hours=1), TemplateKind.CONTENT))
+
+    assert isinstance(step(person=contact(sends=two_today), winback=service), Send)
+    late = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)
+    assert step(person=contact(sends=two_today), winback=service, now=late) == Defer(
+        datetime(2026, 3, 11, 7, 0, tzinfo=UTC), "deferred_quiet_hours"
+    )
+
+
+def test_deferral_is_bounded_and_every_arming_gets_its_own_firing_number():
+    state = active(next_step=1)
+    firings = set()
+    for _ in range(decisions.MAX_DEFERRALS):
+        moved = decisions.deferred(state, NOW + timedelta(hours=1))
+        assert moved is not None
+        state, timer = moved
+        firings.add(timer.firing)
+
+    assert decisions.deferred(state, NOW + timedelta(hours=1)) is None
+    assert len(firings) == decisions.MAX_DEFERRALS
+    next_step_timer = decisions.step_timer(state.model_copy(update={"deferrals": 0}), 2, NOW)
+    assert next_step_timer.firing not in firings
+
+
+# --------------------------------------------------------------------------------- steps: 80/20
+
+
+def test_a_promotion_that_would_make_three_in_ten_is_skipped_not_deferred():
+    two_promotions = sent(
+        (timedelta(days=40), TemplateKind.PROMOTION),
+        (timedelta(days=30), TemplateKind.CONTENT),
+        (timedelta(days=20), TemplateKind.PROMOTION),
+        (timedelta(days=10), TemplateKind.CONTENT),
+    )
+
+    decision = step(state=active(next_step=1), person=contact(sends=two_promotions, last_engaged_at=NOW))
+
+    assert decision == SkipStep()
+
+
+def test_helpful_content_is_never_held_back_by_the_promotion_limit():
+    all_promotions = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.PROMOTION) for i in range(5)])
+
+    assert isinstance(step(state=active(next_step=0), person=contact(sends=all_promotions, last_engaged_at=NOW)), Send)
+
+
+def test_a_promotion_is_allowed_once_earlier_promotions_leave_the_window_of_ten():
+    old_promotions_then_content = sent(
+        *[(timedelta(days=100 + i), TemplateKind.PROMOTION) for i in range(2)],
+        *[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)],
+    )
+
+    decision = step(state=active(next_step=1), person=contact(sends=old_promotions_then_content, last_engaged_at=NOW))
+
+    assert isinstance(decision, Send) and decision.kind is TemplateKind.PROMOTION
+
+
+def test_skipping_a_step_moves_to_the_next_one_or_completes_the_cycle():
+    winback = journey()
+    moved, timer = decisions.advanced(winback, active(next_step=0, entered_at=NOW - timedelta(days=1)), NOW)
+    assert moved.next_step == 1 and timer is not None
+    assert timer.due_at == NOW + timedelta(days=6)
+
+    done, no_timer = decisions.advanced(winback, active(next_step=1), NOW)
+    assert done.status is JourneyStatus.COMPLETED and done.finished_at == NOW and no_timer is None
+
+
+# --------------------------------------------------------------------------------- steps: sending, A/B
+
+
+def test_a_send_names_the_template_its_kind_and_a_message_id_that_is_the_same_on_every_retry():
+    decision = step(state=active(next_step=0))
+
+    assert isinstance(decision, Send)
+    assert (decision.template, decision.variant, decision.kind) == ("helpful", "-", TemplateKind.CONTENT)
+    assert decision.message_id == rules.message_id_for("C1", "winback", 1, "first")
+    assert step(state=active(next_step=0)).message_id == decision.message_id
+
+
+def test_the_ab_split_follows_the_weights_and_keeps_each_customer_on_one_variant():
+    split = journey(
+        steps=[
+            {
+                "id": "first",
+                "template": None,
+                "variants": [
+                    {"name": "A", "template": "offer", "weight": 3},
+                    {"name": "B", "template": "offer_short", "weight": 1},
+                ],
+            }
+        ]
+    )
+    variants = {}
+    for i in range(2000):
+        customer = profile(f"C{i}")
+        decision = decisions.decide_step(
+            split, active(customer_id=f"C{i}"), customer, contact(), NOW, definitions(split), KINDS, WINDOW, LIMIT
+        )
+        assert isinstance(decision, Send)
+        assert decision.template == {"A": "offer", "B": "offer_short"}[decision.variant]
+        variants[f"C{i}"] = decision.variant
+
+    share_a = sum(v == "A" for v in variants.values()) / len(variants)
+    assert 0.71 < share_a < 0.79
+    again = rules.step_template("C7", "winback", split.steps[0])
+    assert again[1] == variants["C7"]
+
+
+def test_a_step_issuing_a_coupon_gets_a_new_code_unless_the_cycle_already_carries_one():
+    coupon_step = journey(
+        steps=[{"id": "first", "template": "offer", "coupon": {"percent_off": 15, "valid_days": 21}}]
+    ).steps[0]
+
+    offer = decisions.offer_for(active(), coupon_step, NOW)
+    assert offer is not None and offer.percent_off == 15 and offer.expires_at == NOW + timedelta(days=21)
+    carried = active(coupon=offer)
+    assert decisions.offer_for(carried, coupon_step, NOW) is offer
+    assert decisions.offer_for(active(), journey().steps[0], NOW) is None
+
+
+# --------------------------------------------------------------------------------- orders
+
+
+def test_an_order_after_entry_converts_the_cycle_once_and_exits_a_journey_that_ends_on_order():
+    state = active(entered_at=NOW - timedelta(days=5))
+
+    found = decisions.conversions({"winback": state}, "O9", Decimal("40.00"), NOW, definitions(), None)
+
+    assert len(found) == 1
+    conversion = found[0]
+    assert conversion.exits and conversion.state.status is JourneyStatus.EXITED
+    assert conversion.state.converted_orders == ["O9"] and conversion.state.converted_revenue == Decimal("40.00")
+    assert conversion.counts == {"converted": 1, "exited_ordered": 1, "customers_converted": 1}
+    again = decisions.conversions({"winback": conversion.state}, "O9", Decimal("40.00"), NOW, definitions(), None)
+    assert again == []
+
+
+def test_a_hold_out_customers_order_counts_for_the_lift_and_is_never_attributed():
+    held = active(status=JourneyStatus.HOLDOUT, entered_at=NOW - timedelta(days=5))
+    click = LastClick(message_id="m1", journey="winback", step="first", variant="-", sent_day=NOW.date(), at=NOW)
+
+    (conversion,) = decisions.conversions({"winback": held}, "O9", Decimal("40.00"), NOW, definitions(), click)
+
+    assert not conversion.exits and not conversion.attributed
+    assert conversion.counts == {"converted_holdout": 1, "customers_converted_holdout": 1}
+
+
+def test_an_order_before_entry_converts_nothing():
+    state = active(entered_at=NOW)
+
+    assert (
+        decisions.conversions({"winback": state}, "O9", Decimal(1), NOW - timedelta(hours=1), definitions(), None) == []
+    )
+
+
+def test_an_order_is_attributed_to_the_journey_whose_email_was_clicked_within_the_window():
+    clicked = LastClick(
+        message_id="m1", journey="winback", step="first", variant="-", sent_day=NOW.date(), at=NOW - timedelta(days=3)
+    )
+    person = contact(last_click=clicked)
+
+    assert decisions.credited_click(person, NOW, window_days=5) == clicked
+    assert decisions.credited_click(person, NOW, window_days=2) is None
+    assert decisions.credited_click(person, NOW - timedelta(days=4), window_days=5) is None  # clicked after the order
+    (conversion,) = decisions.conversions(
+        {"winback": active(entered_at=NOW - timedelta(days=5))}, "O9", Decimal(1), NOW, definitions(), clicked
+    )
+    assert conversion.attributed and conversion.counts["attributed_orders"] == 1
+
+
+def test_an_order_redeems_only_an_open_coupon_of_the_engine():
+    coupon = Coupon(
+        customer_id="C1",
+        code="ABCDE-FGHJK",
+        percent_off=15,
+        issued_at=NOW - timedelta(days=3),
+        expires_at=NOW + timedelta(days=18),
+        journey="winback",
+        message_id="m1",
+    )
+    coupons = {coupon.code: coupon}
+
+    redeemed = decisions.redeemed_coupon(coupons, "ABCDE-FGHJK", "O9", NOW)
+    assert redeemed is not None and redeemed.status is CouponStatus.REDEEMED and redeemed.order_id == "O9"
+    assert decisions.redeemed_coupon({coupon.code: redeemed}, "ABCDE-FGHJK", "O10", NOW) is None
+    assert decisions.redeemed_coupon(coupons, "SHOP-OWN-CODE", "O9", NOW) is None
+    assert decisions.redeemed_coupon(coupons, None, "O9", NOW) is None
