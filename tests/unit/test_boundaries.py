@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from retention import boundaries, sweep
 from retention.lifecycle import INACTIVITY, refresh
-from retention.models.engine_events import InactiveDetail
+from retention.models.engine_events import InactiveDetail, JourneyEventAdapter
 from retention.models.profile import CustomerProfile
 from retention.models.segments import ChurnModel, PopulationStats, Rule, SegmentDefinitions
 from retention.models.timers import Timer
@@ -217,3 +217,31 @@ def test_a_fitted_model_whose_risk_falls_again_opens_and_closes_the_at_risk_wind
     assert into.churn_risk >= 0.7003 > classify(profile, entered - timedelta(seconds=1), stats).churn_risk
     assert out.churn_risk < 0.7003 <= classify(profile, left - timedelta(seconds=1), stats).churn_risk
     assert seen[2][0] == T0 + timedelta(days=90)
+
+
+def test_a_journey_sees_the_lifecycle_and_the_tags_just_entered():
+    # Given a one-time buyer whose first boundary is the one_time_buyer tag at 60 days
+    dates = [T0]
+    moments, _ = _play(dates, PopulationStats(computed_at=T0, median_gap_days=60.0), DEFINITIONS)
+    first = next(m for m in moments if m.kind == "firing")
+    profile = _profile(dates, None)
+    fired = sweep._fire(
+        Timer(customer_id="C1", kind=INACTIVITY, due_at=first.due_at),
+        profile.model_copy(update={"segment": classify(profile, T0, PopulationStats(computed_at=T0))}),
+        first.at,
+        PopulationStats(computed_at=T0, median_gap_days=60.0),
+        DEFINITIONS,
+    )
+    (inactive,) = [e for e in fired.events if e.detail_type == "CustomerInactive"]
+    event = JourneyEventAdapter.validate_python(
+        {
+            "id": "e-1",
+            "source": "retention.engine",
+            "time": first.at.isoformat(),
+            "detail-type": "CustomerInactive",
+            "detail": inactive.detail_json(),
+        }
+    )
+    # Then the event names the tag entered, and a journey's entry segments can match it
+    assert event.detail.entered == ["one_time_buyer"] and event.detail.from_lifecycle == "new"
+    assert event.labels == {"new", "one_time_buyer"}
