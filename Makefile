@@ -50,9 +50,9 @@ soak: setup  ## the full duplicate-delivery soak: 2,000 customers, a year, clean
 capacity:  ## the monthly cost model for 1 M / 10 M customers and 1 M emails a day
 	$(PYTHON) bench/capacity.py
 
-eval: setup  ## churn-risk AUC against recency and BG/NBD on the CDNOW log (heavy deps, not in the layer)
+eval: setup  ## CDNOW replayed as a shop: churn-risk AUC vs recency and BG/NBD at three cut-offs (EVAL_CUSTOMERS=2000 samples)
 	$(BIN)/pip install --quiet -r requirements-eval.txt
-	$(BIN)/python bench/eval_churn.py
+	$(BIN)/python bench/eval_churn.py $(if $(EVAL_CUSTOMERS),--customers $(EVAL_CUSTOMERS))
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache outbox

@@ -27,7 +27,7 @@ from retention.models.segments import PopulationStats, SegmentDefinitions
 from retention.segments import load_definitions
 from retention.store.customers import CustomerStore, Marker, ProfileWrite
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
-from retention.store.timers import arm_timer
+from retention.store.timers import arm_timer, disarm_timer
 
 Publisher = Callable[[list[EngineEvent]], object]
 
@@ -182,6 +182,7 @@ def _commit(
         result = refresh(updated, at, stats, definitions, new_version=read_version + 1, rearm_inactivity=rearm)
         writes.append(ProfileWrite(result.profile, read_version))
         timers.extend(arm_timer(timer, at) for timer in result.timers)
+        timers.extend(disarm_timer(updated.customer_id, kind) for kind in result.disarmed)
         events.extend(result.events)
     events.extend(announce or [])
     store.apply(marker.with_outbox(events), writes, timers)

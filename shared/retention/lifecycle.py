@@ -1,6 +1,9 @@
 """After any change to a profile: reclassify, emit SegmentChanged, and (re)arm its timers.
 
-Pure: returns the new profile, the timers to arm and the events to publish; the caller
+The inactivity timer is armed at the customer's next segment boundary
+(:func:`retention.boundaries.next_change_at`): the moment the segment would change if no order
+came, so a customer enters at_risk when the rules say so, not at the next check. Pure: returns
+the new profile, the timers to arm (or kinds to disarm) and the events to publish; the caller
 commits them in the same transaction as the profile so they never disagree.
 """
 
@@ -10,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from retention import churn
+from retention import boundaries
 from retention.models.engine_events import EngineEvent, segment_changed
 from retention.models.profile import CustomerProfile
 from retention.models.segments import Classification, PopulationStats, SegmentDefinitions
@@ -20,13 +23,20 @@ from retention.segments import classify
 BIRTHDAY_LOCAL_TIME = time(9, 0)
 INACTIVITY = "inactivity"
 BIRTHDAY = "birthday"
+MAX_INACTIVITY_FIRINGS = 100
+"""A safety stop per order cycle: boundaries are few (a handful of rules), but statistics that
+move every day could keep moving one that involves the shop's risk percentiles."""
 
 
 @dataclass
 class Refresh:
     profile: CustomerProfile
     timers: list[Timer] = field(default_factory=list)
+    disarmed: list[str] = field(default_factory=list)
+    """Timer kinds to delete: an inactivity timer armed before an order that leaves no boundary."""
     events: list[EngineEvent] = field(default_factory=list)
+    changed: bool = False
+    """The lifecycle, customer type or tags differ from what the profile held."""
 
 
 def default_stats(at: datetime, definitions: SegmentDefinitions) -> PopulationStats:
@@ -34,10 +44,20 @@ def default_stats(at: datetime, definitions: SegmentDefinitions) -> PopulationSt
     return PopulationStats(computed_at=at, median_gap_days=float(definitions.inactivity.default_gap_days))
 
 
-def inactivity_gap_days(profile: CustomerProfile, stats: PopulationStats, definitions: SegmentDefinitions) -> float:
-    settings = definitions.inactivity
-    gap = churn.expected_gap_days(profile, stats.median_gap_days)
-    return max(float(settings.floor_days), min(float(settings.ceiling_days), gap))
+def inactivity_timer(
+    profile: CustomerProfile,
+    after: datetime,
+    stats: PopulationStats,
+    definitions: SegmentDefinitions,
+    generation: int,
+    firing: int = 1,
+) -> Timer | None:
+    """The inactivity timer at the next segment boundary after ``after``, or ``None`` if the
+    segment stays as it is without an order (a churned buyer under the shipped rules)."""
+    due = boundaries.next_change_at(profile, after, stats, definitions)
+    if due is None:
+        return None
+    return Timer(customer_id=profile.customer_id, kind=INACTIVITY, due_at=due, generation=generation, firing=firing)
 
 
 def next_birthday_at(birthday: date, zone: str | None, after: datetime) -> datetime:
@@ -71,15 +91,15 @@ def refresh(
     result = Refresh(profile)
     updates: dict[str, object] = {"segment": classification}
     if _changed(profile.segment, classification):
+        result.changed = True
         result.events.append(segment_changed(profile.customer_id, profile.segment, classification, at))
         updates["segment_changed_at"] = at
-    if rearm_inactivity and profile.last_order_at is not None:
-        gap = inactivity_gap_days(profile, stats, definitions)
-        due = churn.days_after(profile.last_order_at, gap)
-        if due is not None:  # None only past datetime's range: nothing to wake up for
-            result.timers.append(
-                Timer(customer_id=profile.customer_id, kind=INACTIVITY, due_at=due, generation=new_version)
-            )
+    if rearm_inactivity:
+        timer = inactivity_timer(profile, at, stats, definitions, generation=new_version)
+        if timer is not None:
+            result.timers.append(timer)
+        else:
+            result.disarmed.append(INACTIVITY)
         updates["inactivity_firings"] = 0
     if profile.birthday and (profile.birthday_timer_at is None or profile.birthday_timer_at <= at):
         due = next_birthday_at(profile.birthday, profile.time_zone, at)

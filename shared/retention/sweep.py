@@ -4,8 +4,10 @@ Run every 15 minutes. It reads the sweep cursor (the last bucket fully swept), q
 (bucket, shard) from that bucket to now, claims each due timer, reads the claimed
 customers' profiles in batches of 100, publishes CustomerInactive / TimerFired (and
 SegmentChanged) events, then retires or re-arms each timer together with the profile's new
-segment in one transaction. A missed run is caught up by the next (the cursor stays behind);
-overlapping runs cannot fire a timer twice (the claim is conditional).
+segment in one transaction. An inactivity timer is due at a segment boundary and re-arms at the
+next one (:mod:`retention.boundaries`, pure: no request more per timer). A missed run is caught
+up by the next (the cursor stays behind); overlapping runs cannot fire a timer twice (the claim
+is conditional).
 """
 
 from __future__ import annotations
@@ -127,8 +129,11 @@ def _fire(
     stats: PopulationStats,
     definitions: SegmentDefinitions,
 ) -> Fired:
-    """A birthday re-arms itself for next year through :func:`lifecycle.refresh`; inactivity
-    re-arms one expected gap later until ``max_firings``; other kinds fire once."""
+    """A birthday re-arms itself for next year through :func:`lifecycle.refresh`. Inactivity is
+    due at a segment boundary: it announces the segment entered (CustomerInactive) and re-arms at
+    the next boundary. If the segment did not change after all (the day's statistics moved the
+    boundary later), it announces nothing and re-arms at the boundary as it now stands. Other
+    kinds fire once."""
     if profile is None:
         return Fired(None, [], None, [timer_fired(timer, now)])
     version = profile.version + 1
@@ -138,12 +143,22 @@ def _fire(
     successor = next((t for t in refreshed.timers if t.kind == timer.kind), None)
     others = [t for t in refreshed.timers if t.kind != timer.kind]
     if timer.kind == INACTIVITY:
-        events.append(customer_inactive(profile.customer_id, timer.firing, profile.last_order_at, updated.segment, now))
+        if refreshed.changed:
+            events.append(
+                customer_inactive(
+                    profile.customer_id,
+                    timer.firing,
+                    profile.last_order_at,
+                    profile.segment,
+                    updated.segment,
+                    timer.due_at,
+                    now,
+                )
+            )
         updated = updated.model_copy(update={"inactivity_firings": timer.firing})
-        if timer.firing < definitions.inactivity.max_firings:
-            gap = lifecycle.inactivity_gap_days(profile, stats, definitions)
-            successor = timer.model_copy(
-                update={"due_at": now + timedelta(days=gap), "firing": timer.firing + 1, "generation": version}
+        if timer.firing < lifecycle.MAX_INACTIVITY_FIRINGS:
+            successor = lifecycle.inactivity_timer(
+                updated, now, stats, definitions, generation=version, firing=timer.firing + 1
             )
     else:
         events.append(timer_fired(timer, now))

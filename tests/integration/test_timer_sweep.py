@@ -85,8 +85,9 @@ def _timer(customer_id: str = "C1"):
     return TimerStore(settings().customers_table).get(customer_id, INACTIVITY)
 
 
-def test_order_arms_inactivity_timer_which_fires_once_when_due(aws):
-    # Given one order at T0 (expected gap = default 60 days, inside the 30-120 day window)
+def test_order_arms_inactivity_timer_at_the_first_boundary_which_fires_once_when_due(aws):
+    # Given one order at T0 (expected gap = default 60 days): the first boundary is the
+    # one-time-buyer tag, 60 days on
     _place("C1", "O1", T0)
     due = _timer().due_at
     assert due == T0 + timedelta(days=60)
@@ -95,13 +96,15 @@ def test_order_arms_inactivity_timer_which_fires_once_when_due(aws):
     _, early_events = _sweep(due - timedelta(minutes=1))  # same day-bucket, not yet due
     _, late_events = _sweep(due + timedelta(minutes=5))
     _, again_events = _sweep(due + timedelta(minutes=20))
-    # Then it fired exactly once, after it was due, and re-armed itself one gap later
+    # Then it fired exactly once, after it was due, announcing the tag entered
     assert early_events.of("CustomerInactive") == []
     (inactive,) = late_events.of("CustomerInactive")
     assert inactive.detail.customer_id == "C1" and inactive.detail.firing == 1
+    assert inactive.detail.entered == ["one_time_buyer"] and inactive.detail.boundary_at == due
     assert again_events.of("CustomerInactive") == []
+    # and re-armed itself at the next boundary: at_risk at 1.5 expected gaps
     assert _timer().firing == 2
-    assert _timer().due_at == (due + timedelta(minutes=5)).replace(microsecond=0) + timedelta(days=60)
+    assert _timer().due_at == T0 + timedelta(days=90)
 
 
 def test_missed_runs_are_caught_up_by_the_next_sweep(hourly):
@@ -221,20 +224,50 @@ def test_new_order_moves_the_timer_and_the_old_one_cannot_fire(aws):
     assert published.of("CustomerInactive") == []
 
 
-def test_timer_firing_recomputes_the_segment(aws):
-    # Given one order and sweeps on the days its inactivity timer fires (60, 120, 180 days on)
+def test_each_firing_is_a_segment_boundary_down_to_churned(aws):
+    # Given one order, and a sweep a minute after each time the inactivity timer falls due
     _place("C1", "O1", T0)
     published = Published()
-    for day in (1, 61, 121, 181):
-        _sweep(T0 + timedelta(days=day), published=published)
-    # Then each firing reclassified the customer, down to lapsed
-    profile = CustomerStore(settings().customers_table).get_profile("C1")
-    assert profile.segment.lifecycle == "lapsed"
-    assert profile.inactivity_firings == 3
+    while (timer := _timer()) is not None:
+        _sweep(timer.due_at + timedelta(minutes=1), published=published)
+    # Then each firing announced the segment entered, at its boundary: the one-time-buyer tag at
+    # 60 days, at_risk at 1.5 expected gaps, lapsed at 3, churned after a year; then no timer
+    inactive = [e.detail for e in published.of("CustomerInactive")]
+    assert [d.entered for d in inactive] == [["one_time_buyer"], ["at_risk"], ["lapsed"], ["churned"]]
+    assert [d.boundary_at - T0 for d in inactive] == [
+        timedelta(days=60),
+        timedelta(days=90),
+        timedelta(days=180),
+        timedelta(days=365, seconds=1),
+    ]
+    assert [d.firing for d in inactive] == [1, 2, 3, 4]
+    assert [d.from_lifecycle for d in inactive] == ["new", "new", "at_risk", "lapsed"]
     changes = published.of("SegmentChanged")
-    assert [e.detail.to_lifecycle for e in changes] == ["new", "at_risk", "lapsed"]
-    assert "one_time_buyer" in changes[0].detail.tags  # 60 days on: still new, newly tagged
-    assert [e.detail.firing for e in published.of("CustomerInactive")] == [1, 2, 3]
+    assert [e.detail.to_lifecycle for e in changes] == ["new", "at_risk", "lapsed", "churned"]
+    profile = CustomerStore(settings().customers_table).get_profile("C1")
+    assert profile.segment.lifecycle == "churned" and profile.inactivity_firings == 4
+
+
+def test_a_sweep_fires_an_inactivity_timer_with_as_many_requests_as_before(aws):
+    # Given two customers whose first boundaries are due
+    _place("C1", "O1", T0)
+    _place("C2", "O2", T0)
+    _sweep(T0 + timedelta(days=60) - timedelta(minutes=1))  # the cursor reaches the due day
+    counter = RequestCounter()
+    # When one sweep fires both and re-arms them at their next boundaries
+    with counter.watching(dynamo.client()):
+        result, published = _sweep(T0 + timedelta(days=60, minutes=1))
+    # Then the work is the sweep's usual: the cursor read and write, one Query per shard, a
+    # claim and a retiring transaction per timer, one BatchGet for the profiles; no Scan
+    assert sum(result.fired.values()) == 2 and len(published.of("CustomerInactive")) == 2
+    assert dict(counter.calls) == {
+        "GetItem": 1,  # the cursor
+        "Query": 2,  # one day-wide bucket, two shards
+        "UpdateItem": 2,  # a claim per timer
+        "BatchGetItem": 1,  # the profiles
+        "TransactWriteItems": 2,  # per timer: re-armed at its next boundary with the new profile
+        "PutItem": 1,  # the cursor moves on
+    }
 
 
 def test_sweep_and_ingest_never_scan(aws):

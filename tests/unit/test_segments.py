@@ -191,7 +191,7 @@ def test_statistics_put_the_vip_threshold_at_the_top_fifth():
         ("lifecycle:\n  - name: x\n    when: {total_spent: {gt: $whales}}", "$vip_spend"),
         ("lifecycle:\n  - name: x\n    when: {total_spent: {about: 3}}", "about"),
         ("lifecycle:\n  - name: a\n  - name: a", "duplicate names"),
-        ("inactivity: {floor_days: 200, ceiling_days: 100}", "floor_days"),
+        ("inactivity: {floor_days: 30}", "floor_days no longer apply"),
         ("lifecycle: [", "not valid YAML"),
         (
             "lifecycle:\n  - name: x\n    when: {churn_risk: {gte: $churn_risk_p100}}",

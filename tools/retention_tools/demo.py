@@ -207,7 +207,7 @@ def format_result(result: DemoResult) -> str:
         ),
         (
             "inactivity events",
-            f"{fired.get('inactivity', 0):,} CustomerInactive fired at each customer's own reorder date",
+            f"{fired.get('inactivity', 0):,} CustomerInactive fired at segment boundaries (into at_risk, lapsed, …)",
         ),
         ("birthday timers", f"{fired.get('birthday', 0):,} TimerFired (birthday)"),
         (

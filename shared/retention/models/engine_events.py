@@ -39,12 +39,19 @@ class _Detail(BaseModel):
 
 
 class InactiveDetail(_Detail):
+    """A customer crossed a segment boundary without ordering: ``lifecycle`` is the segment they
+    are in now, ``entered`` what they newly entered (the lifecycle if it changed, new tags),
+    ``boundary_at`` when the rules say they crossed (the sweep fires within one interval of it)."""
+
     firing: Annotated[int, Field(ge=1, le=100)] = 1
     last_order_at: UtcDatetime | None = None
     days_since_last_order: float | None = None
     expected_next_order_at: UtcDatetime | None = None
     lifecycle: Label | None = None
+    from_lifecycle: Label | None = None
+    entered: list[Label] = Field(default_factory=list, max_length=41)
     churn_risk: float | None = None
+    boundary_at: UtcDatetime | None = None
     fired_at: UtcDatetime
 
 
@@ -142,10 +149,17 @@ def customer_inactive(
     customer_id: str,
     firing: int,
     last_order_at: datetime | None,
+    before: Classification | None,
     segment: Classification | None,
+    boundary_at: datetime | None,
     at: datetime,
 ) -> EngineEvent:
     days = round(max(0.0, (at - last_order_at).total_seconds() / 86400), 1) if last_order_at else None
+    entered: list[str] = []
+    if segment is not None:
+        if before is None or before.lifecycle != segment.lifecycle:
+            entered.append(segment.lifecycle)
+        entered += [tag for tag in segment.tags if before is None or tag not in before.tags]
     detail = InactiveDetail(
         customer_id=customer_id,
         firing=firing,
@@ -153,7 +167,10 @@ def customer_inactive(
         days_since_last_order=days,
         expected_next_order_at=segment.expected_next_order_at if segment else None,
         lifecycle=segment.lifecycle if segment else None,
+        from_lifecycle=before.lifecycle if before else None,
+        entered=entered,
         churn_risk=segment.churn_risk if segment else None,
+        boundary_at=boundary_at,
         fired_at=at,
     )
     return EngineEvent("CustomerInactive", detail, at)
@@ -227,7 +244,9 @@ class CustomerInactiveEvent(_Envelope):
 
     @property
     def labels(self) -> set[str] | None:
-        return {self.detail.lifecycle} if self.detail.lifecycle else None
+        """The lifecycle the customer is in and the tags just entered (a journey may start on
+        ``one_time_buyer``)."""
+        return {self.detail.lifecycle, *self.detail.entered} if self.detail.lifecycle else None
 
 
 class SegmentChangedEvent(_Envelope):

@@ -61,18 +61,23 @@ class Rule(BaseModel):
 
 
 class InactivitySettings(BaseModel):
+    """The inactivity timer fires at segment boundaries (retention.boundaries); what remains to
+    set is the gap assumed for a customer before the shop has a median gap."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    floor_days: Annotated[int, Field(ge=1, le=3650)] = 30
-    ceiling_days: Annotated[int, Field(ge=1, le=3650)] = 120
-    max_firings: Annotated[int, Field(ge=1, le=12)] = 3
     default_gap_days: Annotated[int, Field(ge=1, le=3650)] = 60
 
-    @model_validator(mode="after")
-    def _ordered(self) -> InactivitySettings:
-        if self.floor_days > self.ceiling_days:
-            raise ValueError("inactivity.floor_days must not exceed ceiling_days")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: object) -> object:
+        retired = sorted({"floor_days", "ceiling_days", "max_firings"} & set(data if isinstance(data, dict) else ()))
+        if retired:
+            raise ValueError(
+                f"{', '.join(retired)} no longer apply: the inactivity timer fires when the segment rules say the "
+                "customer changes segment; remove them"
+            )
+        return data
 
 
 ChurnFeature = Literal["log_order_count", "log_days_since_last_order", "overdue_ratio", "log_days_since_first_order"]
