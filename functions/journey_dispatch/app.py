@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from retention import clock
 from retention.journeys.dispatcher import Dispatcher
 from retention.journeys.wiring import dispatcher
-from retention.mail.compose import PromotionShareExceeded
+from retention.mail.compose import PromotionShareExceeded, UnsafeEmail
 from retention.mail.render import RenderError
 from retention.models.engine_events import JourneyEventAdapter
 from retention.observability import logger, metrics, tracer
@@ -45,7 +45,7 @@ def record_handler(record: SQSRecord, active: Dispatcher) -> None:
         raise InvalidEvent(describe(exc)) from exc
     try:
         outcome = active.handle(journey_event, clock.now())
-    except (RenderError, PromotionShareExceeded) as exc:  # a template problem: redrive the DLQ once fixed
+    except (RenderError, PromotionShareExceeded, UnsafeEmail) as exc:  # a template problem: redrive once fixed
         logger.error("email refused", message_id=record.message_id, reason=str(exc)[:300])
         metrics.add_metric(name="TemplateFailures", unit=MetricUnit.Count, value=1)
         raise

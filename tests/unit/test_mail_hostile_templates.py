@@ -327,3 +327,14 @@ def markup(draw: st.DrawFn) -> str:
 @given(html=markup())
 def test_the_quick_scan_never_passes_what_the_tag_by_tag_reading_refuses(html: str) -> None:
     assert unsafe_markup(html) == read_tags(html)
+
+
+def test_only_the_deployments_own_tracking_base_may_be_plain_http() -> None:
+    # The engine's footer links point at the tracking API; a local run serves it on loopback http.
+    footer = '<a href="http://127.0.0.1:8787/u/u.abc.0.k1.sig">Unsubscribe</a>'
+    assert unsafe_markup(footer, trusted_base="http://127.0.0.1:8787") == []
+    assert unsafe_markup(footer) != []
+    # A prefix of the host is not the base: the next character must start the path.
+    lookalike = '<a href="http://127.0.0.1:8787.evil.example/x">x</a>'
+    assert unsafe_markup(lookalike, trusted_base="http://127.0.0.1:8787") != []
+    assert unsafe_markup('<a href="javascript:alert(1)">x</a>', trusted_base="http://127.0.0.1:8787") != []

@@ -101,7 +101,7 @@ def compose(
     links = signed_links(ring, base, message_id)
     rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
     check_promotion(rendered, settings.promotion_share_limit)
-    problems = unsafe_markup(rendered.html)
+    problems = unsafe_markup(rendered.html, trusted_base=base)
     if problems:
         raise UnsafeEmail(template, problems)
     tracked = add_tracking(rendered.html, rendered.text, message_id, ring, base)

@@ -13,6 +13,10 @@ attribute); the check is for what a template writes, including an expression pla
 escaping does not help (``<a href={{ url }}>`` without quotes, or ``<a {{ attributes }}>``).
 It scans every tag-like span of the text, inside comments too (Outlook reads conditional
 comments), so it errs on the side of refusing.
+
+The one exception is the deployment's own tracking base (``trusted``): the engine puts its
+signed unsubscribe and preference links into the footer before the check, and a local run
+serves them on ``http://127.0.0.1``. The operator sets that URL, not the template.
 """
 
 from __future__ import annotations
@@ -59,9 +63,12 @@ def _as_browser_reads(url: str) -> str:
     )
 
 
-def link_allowed(url: str) -> bool:
-    """An ``href`` a reader may follow: an absolute https URL or a mailto address."""
+def link_allowed(url: str, trusted: tuple[str, ...] = ()) -> bool:
+    """An ``href`` a reader may follow: an absolute https URL, a mailto address, or a link under
+    the deployment's own tracking base (``trusted``: prefixes ending in ``/``)."""
     url = _as_browser_reads(url)
+    if trusted and url.startswith(trusted):
+        return True
     scheme = _SCHEME.match(url)
     if scheme is None:
         return False
@@ -82,9 +89,10 @@ def _attributes(text: str) -> list[tuple[str, str]]:
     ]
 
 
-def _suspect(html: str) -> bool:
+def _suspect(html: str, trusted: tuple[str, ...] = ()) -> bool:
     """Quick proof of innocence: False when no tag of ``html`` can break the policy."""
     low = html.lower()
+    lowered = tuple(prefix.lower() for prefix in trusted)
     if (
         "javascript:" in low
         or "-moz-binding" in low
@@ -105,22 +113,23 @@ def _suspect(html: str) -> bool:
             url = "" if value is None else value[value.lastindex or 0]
             if name == "http-equiv" or "&" in url:
                 return True  # a refresh, or an entity in a URL: read them properly
-            allowed = link_allowed(url) if name == "href" else resource_allowed(url)
+            allowed = link_allowed(url, lowered) if name == "href" else resource_allowed(url)
             if not allowed:
                 return True
     return False
 
 
-def unsafe_markup(html: str) -> list[str]:
+def unsafe_markup(html: str, trusted_base: str | None = None) -> list[str]:
     """Every way ``html`` breaks the policy, as messages for a marketer (empty when it may be sent).
 
     The quick scan of the whole text settles the usual case (nothing wrong) in one pass; only a
     suspect part is read tag by tag, which is what gives the messages.
     """
-    return read_tags(html) if _suspect(html) else []
+    trusted = (trusted_base.rstrip("/") + "/",) if trusted_base else ()
+    return read_tags(html, trusted) if _suspect(html, trusted) else []
 
 
-def read_tags(html: str) -> list[str]:
+def read_tags(html: str, trusted: tuple[str, ...] = ()) -> list[str]:
     """The policy read tag by tag, the way a browser's tokenizer splits attributes (slow, exact)."""
     problems: list[str] = []
     for found in _FORBIDDEN_START.finditer(html):
@@ -133,7 +142,7 @@ def read_tags(html: str) -> list[str]:
             value = given
             if attribute.startswith("on") and len(attribute) > 2:
                 problems.append(f"the event handler attribute {attribute}= on <{name}> is not allowed")
-            elif attribute in LINK_ATTRIBUTES and not link_allowed(value):
+            elif attribute in LINK_ATTRIBUTES and not link_allowed(value, trusted):
                 problems.append(f"link {value[:80]!r} is not an absolute https URL (or mailto:)")
             elif attribute == "srcset" and not all(
                 resource_allowed(part.split()[0]) for part in value.split(",") if part.strip()
