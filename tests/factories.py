@@ -71,3 +71,18 @@ def shop_event_is_valid(event: Any) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def sqs_record(message_id: str, body: str) -> dict[str, Any]:
+    """One SQS message as the event source mapping hands it to a handler."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"r-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:q",
+        "awsRegion": "eu-west-1",
+    }

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import envelope, order_detail
+from factories import envelope, order_detail, sqs_record
 
 from retention import clock
 from retention.settings import settings
@@ -18,18 +18,7 @@ from retention_tools.local.runtime import invoke, load_function
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def _record(message_id: str, body: str) -> dict:
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"r-{message_id}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:q",
-        "awsRegion": "eu-west-1",
-    }
+_record = sqs_record
 
 
 def _order(message_id: str, **detail: object) -> dict:

@@ -7,7 +7,7 @@ import random
 from datetime import timedelta
 
 from conftest import load_event
-from factories import T0, envelope, order_detail
+from factories import T0, envelope, order_detail, sqs_record
 
 from retention import clock
 from retention.settings import settings
@@ -18,22 +18,7 @@ from retention_tools.local.runtime import QueueDriver, invoke, load_function, pu
 
 
 def _sqs_batch(bodies: list[dict]) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m-{n}",
-                "receiptHandle": f"r-{n}",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:q",
-                "awsRegion": "eu-west-1",
-            }
-            for n, body in enumerate(bodies)
-        ]
-    }
+    return {"Records": [sqs_record(f"m-{n}", json.dumps(body)) for n, body in enumerate(bodies)]}
 
 
 def _store() -> CustomerStore:
