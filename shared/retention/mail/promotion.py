@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -28,6 +29,16 @@ _WHITESPACE = re.compile(r"\s+")
 _HIDDEN_CONTAINERS = {"head", "style", "script", "title", "template", "noscript"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0", re.IGNORECASE)
+
+
+def hides(tag: str, attributes: Mapping[str, str | None]) -> bool:
+    """Whether an element hides what it contains (both readings of the HTML use this one rule)."""
+    return (
+        tag in _HIDDEN_CONTAINERS
+        or "hidden" in attributes
+        or attributes.get("aria-hidden") == "true"
+        or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
+    )
 
 
 class PromotionExtension(Extension):
@@ -105,13 +116,7 @@ class _VisibleText(HTMLParser):
             self.visible.append(attributes.get("alt") or "")
         if tag in _VOID:
             return
-        hidden = (
-            tag in _HIDDEN_CONTAINERS
-            or "hidden" in attributes
-            or attributes.get("aria-hidden") == "true"
-            or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
-        )
-        if self.hidden_stack or hidden:
+        if self.hidden_stack or hides(tag, attributes):
             self.hidden_stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -195,13 +200,7 @@ def measure_html(html: str) -> Share:
         self_closing = text.endswith("/")
         if tag in _VOID:
             continue
-        is_hidden = (
-            tag in _HIDDEN_CONTAINERS
-            or "hidden" in attributes
-            or attributes.get("aria-hidden") == "true"
-            or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
-        )
-        if hidden or is_hidden:
+        if hidden or hides(tag, attributes):
             hidden.append(tag)
         if self_closing:
             while hidden and tag in hidden and hidden.pop() != tag:
