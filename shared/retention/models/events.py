@@ -19,12 +19,14 @@ from retention.models.types import (
     CurrencyCode,
     CustomerId,
     Email,
+    Identifier,
     Locale,
     Money,
     OrderId,
     PersonName,
     ProductName,
     Quantity,
+    ShortText,
     Sku,
     TimeZoneName,
     UtcDatetime,
@@ -50,6 +52,11 @@ class CustomerFacts(_Detail):
     time_zone: TimeZoneName | None = None
     birthday: date | None = None
     marketing_consent: bool | None = None
+    """True: the customer opted in to marketing e-mail; False: opted out or withdrew; absent: unknown."""
+    consent_at: UtcDatetime | None = None
+    """When the customer gave or withdrew consent, if the shop knows (else the event's time is used)."""
+    consent_source: ShortText | None = None
+    """How consent was collected, as evidence: "checkout checkbox", "newsletter form", "support ticket"."""
 
 
 class OrderPlaced(CustomerFacts):
@@ -62,6 +69,9 @@ class OrderPlaced(CustomerFacts):
     total: Money
     items: Annotated[list[LineItem], Field(min_length=1, max_length=200)]
     coupon_code: CouponCode | None = None
+    historical: bool = False
+    """A past order imported by ``retention import``: it updates the profile, segment and timers
+    but starts no order-triggered journey (nobody is thanked for a year-old order)."""
 
     @model_validator(mode="after")
     def _total_is_plausible(self) -> OrderPlaced:
@@ -71,6 +81,54 @@ class OrderPlaced(CustomerFacts):
         if self.total > basket * 2 + Decimal(1000):
             raise ValueError(f"total {self.total} is implausible for a basket worth {basket}")
         return self
+
+
+class RefundedItem(_Detail):
+    sku: Sku
+    qty: Quantity
+
+
+class OrderRefunded(_Detail):
+    """Money given back for an order, in full or in part. ``refund_id`` makes it idempotent:
+    a shop can refund one order several times, and each refund arrives at least once."""
+
+    refund_id: Identifier
+    order_id: OrderId
+    customer_id: CustomerId
+    refunded_at: UtcDatetime
+    currency: CurrencyCode
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+    items: Annotated[list[RefundedItem], Field(max_length=200)] = []
+    reason: ShortText = ""
+
+
+class OrderCancelled(_Detail):
+    """An order that will not be fulfilled: it stops counting as an order at all."""
+
+    order_id: OrderId
+    customer_id: CustomerId
+    cancelled_at: UtcDatetime
+    reason: ShortText = ""
+
+
+class CustomerUpdated(CustomerFacts):
+    """A change to a known customer that arrives without an order (new e-mail, consent given or
+    withdrawn, locale...). Updates are ordered by ``updated_at``: one older than the last applied
+    update changes nothing; ``update_id`` (or, without it, ``updated_at``) makes a redelivery a no-op.
+    Fields left out are left unchanged."""
+
+    customer_id: CustomerId
+    updated_at: UtcDatetime
+    update_id: Identifier | None = None
+    email: Email | None = None
+    name: PersonName | None = None
+
+
+class CustomerDeleted(_Detail):
+    """The shop asks for the customer's erasure (the same erasure ``retention customers forget`` does)."""
+
+    customer_id: CustomerId
+    deleted_at: UtcDatetime
 
 
 class CustomerRegistered(CustomerFacts):
@@ -113,6 +171,26 @@ class OrderPlacedEvent(_Envelope):
 class CustomerRegisteredEvent(_Envelope):
     detail_type: Literal["CustomerRegistered"] = Field(alias="detail-type")
     detail: CustomerRegistered
+
+
+class OrderRefundedEvent(_Envelope):
+    detail_type: Literal["OrderRefunded"] = Field(alias="detail-type")
+    detail: OrderRefunded
+
+
+class OrderCancelledEvent(_Envelope):
+    detail_type: Literal["OrderCancelled"] = Field(alias="detail-type")
+    detail: OrderCancelled
+
+
+class CustomerUpdatedEvent(_Envelope):
+    detail_type: Literal["CustomerUpdated"] = Field(alias="detail-type")
+    detail: CustomerUpdated
+
+
+class CustomerDeletedEvent(_Envelope):
+    detail_type: Literal["CustomerDeleted"] = Field(alias="detail-type")
+    detail: CustomerDeleted
 
 
 class CustomerReferredEvent(_Envelope):

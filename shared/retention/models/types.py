@@ -97,6 +97,8 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
 Locale = Annotated[str, StringConstraints(max_length=20), AfterValidator(_locale)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_text)]
+"""A free-text note from the shop (a refund reason, a consent source): bounded and cleaned."""
 PersonName = Annotated[str, StringConstraints(max_length=120), AfterValidator(clean_text)]
 ProductName = Annotated[str, StringConstraints(max_length=200), AfterValidator(clean_text)]
 CouponCode = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9\-]+$", to_upper=True)]
