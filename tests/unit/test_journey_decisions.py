@@ -320,7 +320,7 @@ def test_a_journey_that_does_not_need_consent_still_needs_an_address():
 def test_after_eight_unopened_emails_in_a_row_the_customer_is_sunset_for_good():
     unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)])
 
-    decision = step(person=contact(sends=unopened))
+    decision = step(person=contact(sends=unopened), customer=profile(last_order_at=NOW - timedelta(days=100)))
 
     assert decision == Exit("sunset", {"suppressed": 1, "suppressed_sunset": 1, "sunset": 1}, sunset=True)
 
@@ -329,6 +329,57 @@ def test_an_open_resets_the_unopened_streak():
     unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)])
 
     assert isinstance(step(person=contact(sends=unopened, last_engaged_at=NOW - timedelta(days=25))), Send)
+
+
+def test_an_order_resets_the_unopened_streak():
+    unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)])
+
+    assert isinstance(
+        step(customer=profile(last_order_at=NOW - timedelta(days=25)), person=contact(sends=unopened)), Send
+    )
+
+
+def test_service_emails_neither_sunset_nor_count_towards_the_streak():
+    service = journey(transactional=True)
+    receipts = [
+        SentEntry(message_id=f"r{i}", at=NOW - timedelta(days=i + 1), kind=TemplateKind.CONTENT, counts_for_cap=False)
+        for i in range(8)
+    ]
+    seven_unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(7)])
+    eight_unopened = sent(*[(timedelta(days=10 * (i + 1)), TemplateKind.CONTENT) for i in range(8)])
+
+    assert isinstance(step(person=contact(sends=[*seven_unopened, *receipts])), Send)  # 7 marketing, 8 receipts
+    assert isinstance(step(person=contact(sends=eight_unopened), winback=service), Send)
+    sunset = contact(suppressed=Suppression.SUNSET, suppressed_at=NOW - timedelta(days=5))
+    assert isinstance(step(person=sunset, winback=service), Send)
+    assert step(person=sunset) == Exit("sunset", {"suppressed": 1, "suppressed_sunset": 1})
+
+
+def test_a_sunset_customer_who_orders_again_gets_marketing_email_again():
+    sunset = contact(suppressed=Suppression.SUNSET, suppressed_at=NOW - timedelta(days=30))
+
+    reordered, since = profile(last_order_at=NOW - timedelta(days=2)), active(entered_at=NOW - timedelta(days=1))
+    assert isinstance(step(state=since, person=sunset, customer=reordered), Send)
+    unsubscribed = contact(suppressed=Suppression.UNSUBSCRIBED, suppressed_at=NOW - timedelta(days=30))
+    assert step(state=since, person=unsubscribed, customer=reordered).reason == "unsubscribed"
+
+
+@pytest.mark.parametrize("service_first", [True, False])
+def test_two_emails_due_together_after_an_order_both_go_out_in_either_order(service_first):
+    """The soak's finding: a VIP entry and an order thanks from one order, due at the same tick,
+    to a customer seven unopened emails from the sunset. Whichever is handled first, both go."""
+    ordered = profile(last_order_at=NOW - timedelta(days=1))
+    history = sent(*[(timedelta(days=10 * (i + 2)), TemplateKind.CONTENT) for i in range(7)])
+    service, marketing = journey(transactional=True), journey()
+    kinds = [(service, False), (marketing, True)] if service_first else [(marketing, True), (service, False)]
+    person = contact(sends=history)
+    for chosen, counts in kinds:
+        decision = step(active(entered_at=NOW - timedelta(hours=12)), ordered, person, chosen)
+        assert isinstance(decision, Send)
+        entry = SentEntry(
+            message_id=decision.message_id + chosen.description, at=NOW, kind=decision.kind, counts_for_cap=counts
+        )
+        person = contact(sends=person.with_send(entry, NOW))
 
 
 # --------------------------------------------------------------------------------- steps: deferral

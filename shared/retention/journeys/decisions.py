@@ -150,11 +150,22 @@ def abandoned(journey: Journey, state: JourneyState, now: datetime) -> bool:
 # --------------------------------------------------------------------------------- steps
 
 
+def _sunset_lifted(contact: ContactState, profile: CustomerProfile, journey: Journey) -> bool:
+    """A sunset stops marketing email to people who stopped reading it; it never stops the
+    service email an order causes, and it ends when the person orders again."""
+    if contact.suppressed is not Suppression.SUNSET:
+        return False
+    reordered = profile.last_order_at is not None and (
+        contact.suppressed_at is None or profile.last_order_at > contact.suppressed_at
+    )
+    return journey.transactional or reordered
+
+
 def suppression_reason(
     profile: CustomerProfile, contact: ContactState, journey: Journey, definitions: JourneyFile
 ) -> str | None:
     """Why this customer must not get this email now, checked at send time (not only at entry)."""
-    if contact.suppressed is not None:
+    if contact.suppressed is not None and not _sunset_lifted(contact, profile, journey):
         return contact.suppressed.value
     if journey.entry.requires_consent and not profile.marketing_consent:
         return "no_consent"
@@ -162,7 +173,7 @@ def suppression_reason(
         return "no_address"
     if deliverable_address(profile.email) is None:
         return "undeliverable_address"
-    if is_sunset(contact.history(), definitions.frequency):
+    if not journey.transactional and is_sunset(contact.history(profile.last_order_at), definitions.frequency):
         return Suppression.SUNSET.value
     return None
 
@@ -197,7 +208,11 @@ def decide_step(
         return SkipStep()
     rules_of_frequency = definitions.frequency
     when = earliest_send(
-        now, contact.history(), rules_of_frequency, profile.time_zone, exempt_from_cap=journey.transactional
+        now,
+        contact.history(profile.last_order_at),
+        rules_of_frequency,
+        profile.time_zone,
+        exempt_from_cap=journey.transactional,
     ).replace(microsecond=0)
     if when > now:
         quiet_only = outside_quiet_hours(now, profile.time_zone, rules_of_frequency).replace(microsecond=0)

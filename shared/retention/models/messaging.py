@@ -119,15 +119,24 @@ class ContactState(BaseModel):
 
     @property
     def unopened_streak(self) -> int:
-        """Emails sent since the person last opened or clicked one (every recent one if never)."""
-        if self.last_engaged_at is None:
-            return len(self.sends)
-        return sum(1 for entry in self.sends if entry.at > self.last_engaged_at)
+        """Marketing emails sent since the person last opened or clicked one (every recent one if never)."""
+        return self.history().unopened_streak
 
-    def history(self) -> SendHistory:
+    def history(self, ordered_at: datetime | None = None) -> SendHistory:
+        """The marketing emails that count against the cap, and the unopened streak.
+
+        Service emails (``counts_for_cap`` false: the thanks for an order) count for neither: a
+        receipt left unopened says nothing about wanting the shop's mail. An order (``ordered_at``)
+        ends the streak like an open does: a purchase is the strongest sign a person still wants to
+        hear from the shop. Both keep the sunset independent of the order in which two emails due
+        together are sent: with either order, the same emails go out.
+        """
+        marketing = [entry for entry in self.sends if entry.counts_for_cap]
+        engaged = [moment for moment in (self.last_engaged_at, ordered_at) if moment is not None]
+        since = max(engaged) if engaged else None
         return SendHistory(
-            sent_at=tuple(entry.at for entry in self.sends if entry.counts_for_cap),
-            unopened_streak=self.unopened_streak,
+            sent_at=tuple(entry.at for entry in marketing),
+            unopened_streak=sum(1 for entry in marketing if since is None or entry.at > since),
         )
 
     def kinds(self) -> list[TemplateKind]:
