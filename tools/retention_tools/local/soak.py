@@ -83,9 +83,13 @@ def run_soak(customers: int, days: int, seed: int, chaos: bool, progress: bool =
     kwargs = {"driver": chaotic_driver} if chaos else {}
     rejections = _Rejections()
     engine_log = logging.getLogger(logger.name)
-    engine_log.addHandler(rejections)
     level = engine_log.level
-    engine_log.setLevel(min(level or logging.WARNING, logging.WARNING))  # whatever POWERTOOLS_LOG_LEVEL says
+    # The rejections are collected whatever POWERTOOLS_LOG_LEVEL says, but printed only if it asks.
+    quieted = [(handler, handler.level) for handler in engine_log.handlers]
+    for handler, handler_level in quieted:
+        handler.setLevel(max(handler_level, level))
+    engine_log.addHandler(rejections)
+    engine_log.setLevel(min(level or logging.WARNING, logging.WARNING))
     stage = "soak-chaos" if chaos else "soak-clean"
     try:
         with EmbeddedAws(stage=stage, env=SIMULATION_TIMERS) as aws:
@@ -112,6 +116,8 @@ def run_soak(customers: int, days: int, seed: int, chaos: bool, progress: bool =
     finally:
         engine_log.removeHandler(rejections)
         engine_log.setLevel(level)
+        for handler, handler_level in quieted:
+            handler.setLevel(handler_level)
 
 
 def run_both(customers: int, days: int, seed: int, progress: bool = False) -> tuple[SoakRun, SoakRun]:
