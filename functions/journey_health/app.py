@@ -13,7 +13,7 @@ from datetime import timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retention import clock
+from retention import clock, published
 from retention.journeys.definitions import load_journeys
 from retention.observability import logger, metrics, tracer
 from retention.reporting.report import build_report
@@ -26,6 +26,7 @@ from retention.tracking.machine import tracking_rules
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    published.refresh()
     health = tracking_rules().health
     until = clock.now().date()
     since = until - timedelta(days=health.window_days - 1)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retention import clock, daily_stats
+from retention import clock, daily_stats, published
 from retention.observability import logger, metrics, tracer
 from retention.segments import load_definitions
 from retention.settings import settings
@@ -32,6 +32,7 @@ def _segments() -> int:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    published.refresh()
     store = CustomerStore(settings().customers_table)
     definitions, segments, now = load_definitions(), _segments(), clock.now()
     with ThreadPoolExecutor(max_workers=segments) as pool:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from retention import published
 from retention.models.ses_events import SesEventEnvelope
 from retention.observability import logger, metrics, tracer
 from retention.settings import settings
@@ -34,6 +35,7 @@ def record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name="RejectedSesEvents", unit=MetricUnit.Count, value=1)
         raise InvalidEvent(reason) from exc
     event = envelope.detail
+    published.refresh()
     table = settings().customers_table
     applied = apply_ses_event(event, EngagementStore(table), JourneyStore(table), tracking_rules())
     metrics.add_metric(name=f"Ses{event.eventType.replace(' ', '')}", unit=MetricUnit.Count, value=1)

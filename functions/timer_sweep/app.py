@@ -10,7 +10,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from retention import clock
+from retention import clock, published
 from retention.lifecycle import default_stats
 from retention.observability import logger, metrics, tracer
 from retention.segments import load_definitions
@@ -26,6 +26,7 @@ from retention.sweep import run_sweep
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    published.refresh()
     now = clock.now()
     table = settings().customers_table
     definitions = load_definitions()

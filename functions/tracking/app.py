@@ -11,6 +11,7 @@ from __future__ import annotations
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from retention import published
 from retention.observability import logger, metrics, tracer
 from retention.tracking.api import app
 
@@ -19,4 +20,5 @@ from retention.tracking.api import app
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: LambdaContext) -> dict:
+    published.refresh()  # the pages' words and tracking.yaml of the templates version in use
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from retention import clock, profiles
+from retention import clock, profiles, published
 from retention.lifecycle import default_stats, refresh
 from retention.models.engine_events import EngineEvent, order_applied, registered
 from retention.models.events import (
@@ -120,6 +120,7 @@ def _span(delta: timedelta) -> str:
 
 
 def _attempt(event: ShopEvent, store: CustomerStore) -> list[EngineEvent]:
+    published.refresh()
     at = clock.now()
     definitions = load_definitions()
     stats = store.population_stats() or default_stats(at, definitions)

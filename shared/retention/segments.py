@@ -51,10 +51,13 @@ def parse_definitions(text: str, source: str = "segments.yaml") -> SegmentDefini
         raise DefinitionError(f"{source}: {problems}") from exc
 
 
-@cache
 def load_definitions(path: Path | None = None) -> SegmentDefinitions:
-    """The segment definitions, parsed once per process (a Lambda container)."""
-    path = path or templates_dir() / "segments.yaml"
+    """The segment definitions, parsed once per process (a Lambda container) and templates version."""
+    return _definitions_in(path or templates_dir() / "segments.yaml")
+
+
+@cache
+def _definitions_in(path: Path) -> SegmentDefinitions:
     return parse_definitions(path.read_text(encoding="utf-8"), str(path.name))
 
 

@@ -64,5 +64,9 @@ def test_tracking_wiring_in_the_template() -> None:
     assert ses["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     alarm = resources["PushingTooHardAlarm"]["Properties"]
     assert alarm["MetricName"] == "JourneysPushingTooHard" and alarm["Namespace"] == "RetentionEngine"
-    (health,) = resources["JourneyHealthFunction"]["Properties"]["Policies"]
+    policies = resources["JourneyHealthFunction"]["Properties"]["Policies"]
+    (health,) = [p for p in policies if "Statement" in p]
+    assert [p for p in policies if "Statement" not in p] == [
+        {"S3ReadPolicy": {"BucketName": {"Ref": "TemplatesBucket"}}}
+    ]
     assert health["Statement"][0]["Action"] == ["dynamodb:Query"]  # counters only: no writes, no Scan

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retention.store.template_bucket import TemplateBucket
+    from retention_tools.authoring.publish import Published
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -141,6 +146,65 @@ def _templates_lint(args: argparse.Namespace) -> int:
         return 1
     print("templates: no problems (every template rendered for every sample customer)")
     return 0
+
+
+def _templates_bucket(args: argparse.Namespace) -> TemplateBucket:
+    """The stack's templates bucket (``--stack``: its ``TemplatesBucket`` resource) or ``--bucket``."""
+    from retention.store.template_bucket import TemplateBucket
+
+    if args.bucket:
+        return TemplateBucket(args.bucket)
+    import boto3
+
+    found = boto3.client("cloudformation").describe_stack_resource(
+        StackName=args.stack, LogicalResourceId="TemplatesBucket"
+    )
+    return TemplateBucket(found["StackResourceDetail"]["PhysicalResourceId"])
+
+
+def _publication(args: argparse.Namespace, action: Callable[[TemplateBucket], Published]) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from retention.store.template_bucket import PublicationError
+    from retention_tools.authoring.publish import PublishRefused
+
+    try:
+        done = action(_templates_bucket(args))
+    except PublishRefused as refused:
+        for problem in refused.problems:
+            print(problem)
+        print(refused, file=sys.stderr)
+        return 1
+    except (PublicationError, BotoCoreError, ClientError) as error:
+        print(f"cannot reach the templates bucket: {str(error)[:300]}", file=sys.stderr)
+        return 2
+    if done.unchanged:
+        print(f"nothing changed: version {done.version} ({done.files} files) is already live")
+    else:
+        print(f"live: templates version {done.version} ({done.files} files); previous: {done.previous or 'none'}")
+        print("the functions use it within TEMPLATES_REFRESH_SECONDS (default 5 minutes)")
+    return 0
+
+
+def _templates_publish(args: argparse.Namespace) -> int:
+    import getpass
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from retention.paths import templates_dir
+    from retention_tools.authoring.publish import publish
+
+    root = Path(args.dir) if args.dir else templates_dir()
+    if not root.is_dir():
+        print(f"{root}: not a folder", file=sys.stderr)
+        return 2
+    return _publication(args, lambda bucket: publish(bucket, root, datetime.now(UTC), by=getpass.getuser()))
+
+
+def _templates_rollback(args: argparse.Namespace) -> int:
+    from retention_tools.authoring.publish import rollback
+
+    return _publication(args, rollback)
 
 
 def _journeys_lint(args: argparse.Namespace) -> int:
@@ -286,6 +350,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = template_commands.add_parser("serve", help="local web page: every template x sample customer")
     serve.add_argument("--port", type=int, default=8025, help="port on 127.0.0.1 (default 8025)")
     serve.set_defaults(run=_templates_serve)
+    for name, run, about in (
+        ("publish", _templates_publish, "lint templates/ and make it the live version of a deployed stack (no deploy)"),
+        ("rollback", _templates_rollback, "make the version before the live one live again"),
+    ):
+        command = template_commands.add_parser(name, help=about)
+        target = command.add_mutually_exclusive_group(required=True)
+        target.add_argument("--stack", help="deployed stack name (AWS credentials needed)")
+        target.add_argument("--bucket", help="the templates bucket itself (the stack's TemplatesBucketName output)")
+        if name == "publish":
+            command.add_argument("--dir", help="folder to publish (default: templates/)")
+        command.set_defaults(run=run)
 
     send = commands.add_parser("send-test", help="send one template to your own address through SES")
     send.add_argument("template", help="template name from templates/emails.yaml")

@@ -8,7 +8,7 @@ deployment, never a send.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 from retention.config_files import CatalogError, load_yaml
@@ -56,7 +56,11 @@ def parse_journeys(root: Path | None = None) -> JourneyFile:
     return definitions
 
 
-@cache
-def load_journeys() -> JourneyFile:
-    """The journey definitions, validated once per container."""
-    return parse_journeys()
+def load_journeys(root: Path | None = None) -> JourneyFile:
+    """The journey definitions, validated once per container and templates version."""
+    return _journeys_in(root or templates_dir())
+
+
+@lru_cache(maxsize=4)
+def _journeys_in(root: Path) -> JourneyFile:
+    return parse_journeys(root)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from retention import published
 from retention.journeys import decisions as decide
 from retention.mail.catalog import Catalog
 from retention.mail.compose import OutgoingEmail, compose
@@ -95,6 +96,7 @@ def send_record(
         coupon_code=offer.code if offer else None,
         claimed_at=now,
         sent_at=now,
+        templates_version=published.version(),
     )
 
 

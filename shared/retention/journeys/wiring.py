@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from retention import published
 from retention.journeys.definitions import load_journeys
 from retention.journeys.dispatcher import Dispatcher
 from retention.journeys.sending import Mailer
@@ -24,7 +25,9 @@ def _sender(address: str, configuration_set: str | None, concurrency: int) -> Se
 
 def dispatcher() -> Dispatcher:
     """Cheap to build: renderer, sender and journeys are cached per container; the key ring
-    is re-read through its five-minute cache so a key rotation reaches warm containers."""
+    is re-read through its five-minute cache so a key rotation reaches warm containers, and the
+    templates version through its own (a publication reaches warm containers within minutes)."""
+    published.refresh()
     mail = mail_settings()
     mailer = Mailer(
         renderer=renderer(),

@@ -116,29 +116,46 @@ class Samples(_Strict):
     coupon: SampleCoupon
 
 
-@cache
+# Each file is read once per templates folder: a published version is a folder of its own, so
+# switching versions (retention.published) reads the new files and keeps nothing stale.
 def catalog(root: Path | None = None) -> Catalog:
-    return load_yaml((root or templates_dir()) / "emails.yaml", Catalog)
+    return _catalog(root or templates_dir())
 
 
 @cache
+def _catalog(root: Path) -> Catalog:
+    return load_yaml(root / "emails.yaml", Catalog)
+
+
 def samples(root: Path | None = None) -> Samples:
-    return load_yaml((root or templates_dir()) / "samples.yaml", Samples)
+    return _samples(root or templates_dir())
 
 
 @cache
+def _samples(root: Path) -> Samples:
+    return load_yaml(root / "samples.yaml", Samples)
+
+
 def layout_words(language: str, root: Path | None = None) -> LayoutWords:
-    base = root or templates_dir()
+    return _layout_words(language, root or templates_dir())
+
+
+@cache
+def _layout_words(language: str, base: Path) -> LayoutWords:
     path = base / "locales" / f"{language}.yaml"
     if not path.exists():
-        path = base / "locales" / f"{catalog(root).settings.default_locale.split('_')[0]}.yaml"
+        path = base / "locales" / f"{catalog(base).settings.default_locale.split('_')[0]}.yaml"
     return load_yaml(path, LayoutWords)
 
 
-@cache
 def content_library(language: str, root: Path | None = None) -> dict[str, CategoryContent]:
     """Content per category for ``language``: ``<category>.<language>.yaml`` where it exists, else the default."""
-    folder = (root or templates_dir()) / "content"
+    return _content_library(language, root or templates_dir())
+
+
+@cache
+def _content_library(language: str, root: Path) -> dict[str, CategoryContent]:
+    folder = root / "content"
     library: dict[str, CategoryContent] = {}
     for path in sorted(folder.glob("*.yaml")):
         parts = path.name.split(".")
@@ -154,5 +171,5 @@ def content_library(language: str, root: Path | None = None) -> dict[str, Catego
 
 def clear_caches() -> None:
     """Forget every parsed file (lint and serve reload after a marketer's edit)."""
-    for loader in (catalog, samples, layout_words, content_library):
+    for loader in (_catalog, _samples, _layout_words, _content_library):
         loader.cache_clear()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -183,9 +183,13 @@ class Renderer:
         )
 
 
-@cache
 def renderer() -> Renderer:
-    """The container's renderer, every template compiled at first use."""
-    instance = Renderer()
+    """The container's renderer for the templates version in use, every template compiled at first use."""
+    return _renderer_of(templates_dir())
+
+
+@lru_cache(maxsize=2)
+def _renderer_of(root: Path) -> Renderer:
+    instance = Renderer(root)
     instance.precompile()
     return instance

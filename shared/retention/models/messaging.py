@@ -172,6 +172,8 @@ class SendRecord(BaseModel):
     coupon_code: str | None = None
     claimed_at: datetime
     sent_at: datetime | None = None
+    templates_version: str = "built-in"
+    """The published templates version the email was rendered from (``retention templates publish``)."""
 
     @property
     def sent_day(self) -> date:

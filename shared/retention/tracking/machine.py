@@ -10,16 +10,21 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 
 from retention.config_files import load_yaml
 from retention.models.tracking import MachineOpenRules, TrackingRules, Visit
 from retention.paths import templates_dir
 
 
-@cache
 def tracking_rules() -> TrackingRules:
-    """templates/tracking.yaml, validated once per container."""
-    return load_yaml(templates_dir() / "tracking.yaml", TrackingRules)
+    """templates/tracking.yaml, validated once per container and templates version."""
+    return _rules_in(templates_dir())
+
+
+@cache
+def _rules_in(root: Path) -> TrackingRules:
+    return load_yaml(root / "tracking.yaml", TrackingRules)
 
 
 def _agent_reason(visit: Visit, rules: MachineOpenRules) -> str | None:

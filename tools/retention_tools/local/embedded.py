@@ -60,6 +60,7 @@ class LocalResources:
     buses: dict[str, str] = field(default_factory=dict)
     rules: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN
+    buckets: dict[str, str] = field(default_factory=dict)
     configuration_sets: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
 
@@ -152,6 +153,7 @@ class EmbeddedAws:
     def _create_resources(self) -> None:
         resolver = self._resolver()
         self._create_secrets(resolver)
+        self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_queues(resolver)
         self._create_buses(resolver)
@@ -190,6 +192,18 @@ class EmbeddedAws:
             resolver.refs[logical_id] = name
             resolver.attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
             self.resources.tables[logical_id] = name
+
+    def _create_buckets(self, resolver: cfn.Resolver) -> None:
+        s3 = self.client("s3")
+        for logical_id, resource in cfn.resources_of_type(self.template, "AWS::S3::Bucket").items():
+            props = resolver.resolve(resource.get("Properties", {}))
+            name = props.get("BucketName") or self._name(logical_id).lower()
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+            if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            resolver.refs[logical_id] = name
+            resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+            self.resources.buckets[logical_id] = name
 
     def _create_queues(self, resolver: cfn.Resolver) -> None:
         sqs = self.client("sqs")
@@ -347,11 +361,14 @@ def start_server() -> str:
 
 def reset_service_clients() -> None:
     """Forget every cached boto3 client (they point at the previous endpoint)."""
+    from retention import published
     from retention.mail import ses
-    from retention.store import bus
+    from retention.store import bus, template_bucket
 
     bus.client.cache_clear()
     ses.client.cache_clear()
+    template_bucket.reset_clients()
+    published.reset()  # the templates a previous account published are not this one's
 
 
 def _reset_settings() -> None:
