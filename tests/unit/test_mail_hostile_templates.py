@@ -110,6 +110,58 @@ def test_a_render_past_its_deadline_is_stopped() -> None:
         env.from_string("{% for i in range(3) %}{{ i }}{% endfor %}").render()
 
 
+def test_loading_an_included_template_is_not_charged_to_the_email(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a CPU clock that only moves while a template is loaded and compiled (a cold cache on a busy machine)
+    from jinja2 import FileSystemLoader
+
+    from retention.mail import budget
+
+    clock = [0.0]
+    monkeypatch.setattr(budget.time, "thread_time", lambda: clock[0])
+    (tmp_path / "part.html").write_text("{% for i in range(2) %}{{ i }}{% endfor %}", encoding="utf-8")
+    env = build_environment(REPO_TEMPLATES)
+    env.loader = FileSystemLoader(tmp_path)
+    loading = env.loader.load
+
+    def slow_load(*args: object, **kwargs: object) -> object:
+        clock[0] += 10.0
+        return loading(*args, **kwargs)
+
+    monkeypatch.setattr(env.loader, "load", slow_load)
+    # When an email includes it on a 250 ms budget, Then the compile time is left out and the render passes
+    assert env.from_string('{% include "part.html" %}|{% for i in range(2) %}{{ i }}{% endfor %}').render() == "01|01"
+    # And the template's own work still runs on the clock
+    with pytest.raises(TemplateTooExpensive, match="ms of CPU"), spending(DEFAULT_BUDGET):
+        clock[0] += 10.0
+        env.from_string("{% for i in range(2) %}{{ i }}{% endfor %}").render()
+
+
+def test_a_garbage_collection_during_a_render_is_not_charged_to_the_email(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a CPU clock that only moves during a garbage collection (a warm container's large heap)
+    import gc
+
+    from retention.mail import budget
+
+    clock = [0.0]
+    monkeypatch.setattr(budget.time, "thread_time", lambda: clock[0])
+
+    def slow_collection(phase: str, _info: object) -> None:
+        if phase == "start":
+            clock[0] += 10.0
+
+    gc.callbacks.append(slow_collection)
+    env = build_environment(REPO_TEMPLATES)
+    try:
+        # When a collection runs in the middle of a render, Then the render still passes its 250 ms budget
+        with spending(DEFAULT_BUDGET):
+            gc.collect()
+            assert env.from_string("{% for i in range(2) %}{{ i }}{% endfor %}").render() == "01"
+    finally:
+        gc.callbacks.remove(slow_collection)
+
+
 def test_one_budget_covers_every_part_of_an_email(env: RetentionEnvironment) -> None:
     # Given one open budget and two renders that each write 600,000 characters (under the limit alone)
     writes = "{% set s = 'x' * 20000 %}{% for i in range(30) %}{{ s }}{% endfor %}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -159,6 +159,14 @@ class RetentionEnvironment(ImmutableSandboxedEnvironment):
         for loop in source.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, LOOP_FILTER, [], [], None, None, lineno=loop.lineno)
         return super()._generate(source, name, filename, defer_init)
+
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
+        """Load (and on a cold cache compile) a template without charging it to the email being rendered."""
+        active = budget.active()
+        if active is None:
+            return super()._load_template(name, globals)
+        with active.off_the_clock():
+            return super()._load_template(name, globals)
 
     # Called by the generated code of every template (see _BudgetedCodeGenerator).
     def written(self, chunk: str) -> str:

@@ -148,6 +148,7 @@ class Renderer:
             html_template = self.env.get_template(f"emails/{template}{suffix}.html")
             text_template = self.env.get_template(f"emails/{template}{suffix}.txt")
             blocks = {name: self._block(template, html_template, name) for name in ("subject", "preheader", "content")}
+            _load_locale_data(context.get("_locale"))
             with spending(self.env.budget):
                 block_context = html_template.new_context(context)
                 subject = _plain("".join(blocks["subject"](block_context)))
@@ -193,3 +194,9 @@ def _renderer_of(root: Path) -> Renderer:
     instance = Renderer(root)
     instance.precompile()
     return instance
+
+
+def _load_locale_data(locale: object) -> None:
+    """Read the language's CLDR data before the CPU budget opens: babel loads it lazily, once per process."""
+    if isinstance(locale, Locale):
+        locale.number_symbols  # noqa: B018 - the property loads the data

@@ -73,7 +73,7 @@ def publish(bucket: TemplateBucket, root: Path, now: datetime, by: str = "") -> 
     files = collect(root)
     problems = problems_in(root)
     if problems:
-        raise PublishRefused(f"{len(problems)} problem(s) in {root}: nothing published", problems)
+        raise PublishRefused(f"{len(problems)} problem(s) in {root}: nothing published: {problems[0]}", problems)
     hashes = {path: digest(content) for path, content in files.items()}
     live = bucket.live()
     if live is not None and live.files == hashes:
