@@ -20,6 +20,7 @@ from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
 
+from retention.config_files import CatalogError, load_yaml
 from retention.mail import catalog as files
 from retention.mail.css import inline_rendered
 from retention.mail.environment import CSS_FILE
@@ -28,6 +29,7 @@ from retention.mail.html_policy import unsafe_markup
 from retention.mail.promotion import visible_text
 from retention.mail.render import Renderer, RenderError
 from retention.mail.settings import MailSettings
+from retention.models.pages import PageWords
 from retention_tools.authoring.preview import Preview, preview_settings, render_sample
 
 _EMPTY_FIELD = re.compile(r"\s[,;]|,\s*[,!?.]|\(\s*\)")
@@ -124,6 +126,7 @@ def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Probl
     except files.CatalogError as error:
         return [Problem("templates", str(error))]
     problems += _check_files(renderer, catalog)
+    problems += _check_pages(renderer.root, _languages(renderer))
     settings = preview_settings()
     raw = _UninlinedRenderer(renderer.root) if check_inlining else None
     css = (renderer.root / CSS_FILE).read_text(encoding="utf-8")
@@ -148,6 +151,22 @@ def _languages(renderer: Renderer) -> set[str]:
         if name.startswith("emails/") and len(parts) == 3:
             languages.add(parts[1])
     return languages
+
+
+def _check_pages(root: Path, languages: set[str]) -> list[Problem]:
+    """The reader's pages (unsubscribe, pause) speak every language an email is written in."""
+    problems: list[Problem] = []
+    for language in sorted(languages):
+        shown = f"pages/{language}.yaml"
+        path = root / shown
+        if not path.exists():
+            problems.append(Problem(shown, f"missing: readers of the {language!r} emails would see English pages"))
+            continue
+        try:
+            load_yaml(path, PageWords)
+        except CatalogError as error:
+            problems.append(Problem(shown, str(error).removeprefix(f"{shown}: ").removeprefix(f"{path}: ")))
+    return problems
 
 
 def _check_files(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
