@@ -1,6 +1,7 @@
-"""The reader's pages (unsubscribe, preferences, done, invalid) in the email's language, from
-words marketers translate in ``templates/pages/<language>.yaml`` (issue 17): escaped like
-customer data, checked placeholders, never a broken unsubscribe page."""
+"""Every language complete (issue 17): the reader's pages (unsubscribe, preferences, done,
+invalid) in the email's language, from words marketers translate in ``templates/pages/<language>.yaml``
+(escaped like customer data, placeholders checked, never a broken unsubscribe page), and the lint
+refusing an email left untranslated."""
 
 from __future__ import annotations
 
@@ -93,3 +94,13 @@ def test_a_language_without_pages_is_reported_by_the_lint(root: Path) -> None:
 )
 def test_the_browser_language_picks_the_page_for_an_unreadable_link(root: Path, header: str, language: str) -> None:
     assert pages.preferred_language(header) == language
+
+
+def test_an_email_left_untranslated_is_reported_by_the_lint(root: Path) -> None:
+    (root / "emails" / "winback_feedback.de.html").unlink()
+    (root / "emails" / "winback_feedback.de.txt").unlink()
+    problems = [str(p) for p in lint(root, check_inlining=False)]
+    assert problems == [
+        "winback_feedback: emails/winback_feedback.de.html is missing: customers whose language is 'de' "
+        "get this email in 'en' while their other emails are in 'de'"
+    ]

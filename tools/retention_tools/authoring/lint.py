@@ -126,6 +126,7 @@ def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Probl
     except files.CatalogError as error:
         return [Problem("templates", str(error))]
     problems += _check_files(renderer, catalog)
+    problems += _check_translations(renderer, catalog, _languages(renderer))
     problems += _check_pages(renderer.root, _languages(renderer))
     settings = preview_settings()
     raw = _UninlinedRenderer(renderer.root) if check_inlining else None
@@ -151,6 +152,23 @@ def _languages(renderer: Renderer) -> set[str]:
         if name.startswith("emails/") and len(parts) == 3:
             languages.add(parts[1])
     return languages
+
+
+def _check_translations(renderer: Renderer, catalog: files.Catalog, languages: set[str]) -> list[Problem]:
+    """Once one email is translated, every email is: a journey must not switch language halfway
+    (a German customer got win-back step 1 in German and step 2 in English)."""
+    default = renderer.catalog.settings.default_locale.split("_")[0]
+    names = set(renderer.env.list_templates(extensions=("html",)))
+    return [
+        Problem(
+            template,
+            f"emails/{template}.{language}.html is missing: customers whose language is {language!r} "
+            f"get this email in {default!r} while their other emails are in {language!r}",
+        )
+        for template in catalog.templates
+        for language in sorted(languages - {default})
+        if f"emails/{template}.{language}.html" not in names
+    ]
 
 
 def _check_pages(root: Path, languages: set[str]) -> list[Problem]:
