@@ -101,6 +101,6 @@ def test_an_email_left_untranslated_is_reported_by_the_lint(root: Path) -> None:
     (root / "emails" / "winback_feedback.de.txt").unlink()
     problems = [str(p) for p in lint(root, check_inlining=False)]
     assert problems == [
-        "winback_feedback: emails/winback_feedback.de.html is missing: customers whose language is 'de' "
-        "get this email in 'en' while their other emails are in 'de'"
+        "emails/winback_feedback.de.html: missing: customers whose language is 'de' would get "
+        "'winback_feedback' in 'en' while their other emails are in 'de'"
     ]
