@@ -34,7 +34,9 @@ def payload(name: str) -> Any:
     return json.loads(raw_body(sample(name)))
 
 
-def with_body(event: dict[str, Any], body: bytes, secret: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+def with_body(
+    event: dict[str, Any], body: bytes, secret: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
     """The event carrying ``body`` (plain text), re-signed with ``secret`` if given, else keeping
     the sample's signature (a tampered body)."""
     headers = dict(event["headers"])

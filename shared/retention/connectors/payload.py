@@ -38,12 +38,13 @@ class Mapped:
     detail: dict[str, Any]
 
 
-def need(payload: Any, path: str) -> Any:
-    """``payload["a"]["b"]`` for ``path`` "a.b"; :class:`Malformed` naming the path if absent or null."""
+def need(payload: Any, path: str, at: str = "") -> Any:
+    """``payload["a"]["b"]`` for ``path`` "a.b"; :class:`Malformed` naming the path (under ``at``,
+    where ``payload`` sits in the whole body: "line_items.1") if absent or null."""
     value = payload
     for part in path.split("."):
         if not isinstance(value, dict) or value.get(part) in (None, ""):
-            raise Malformed(path)
+            raise Malformed(f"{at}.{path}" if at else path)
         value = value[part]
     return value
 

@@ -110,7 +110,7 @@ def _order_placed(order: dict[str, Any], links: OrderLinks) -> Mapped:
         path = f"line_items.{n}"
         if not isinstance(line, dict):
             raise Malformed(path, "not an object")
-        quantity = need(line, "quantity")
+        quantity = need(line, "quantity", path)
         if quantity == 0:
             continue  # removed by an order edit
         items.append(
@@ -118,7 +118,7 @@ def _order_placed(order: dict[str, Any], links: OrderLinks) -> Mapped:
                 "sku": sku_of(line, path),
                 "name": line.get("name") or line.get("title") or "",
                 "category": category(line.get("product_type"), line.get("vendor")),
-                "price": need(line, "price"),
+                "price": need(line, "price", path),
                 "qty": quantity,
             }
         )
@@ -169,10 +169,10 @@ def _order_refunded(refund: dict[str, Any], links: OrderLinks) -> Mapped:
         if transaction.get("status") not in ("success", None):
             continue  # a failed or pending refund gave nothing back
         try:
-            amount += Decimal(str(need(transaction, "amount")))
+            amount += Decimal(str(need(transaction, "amount", f"transactions.{n}")))
         except InvalidOperation:
             raise Malformed(f"transactions.{n}.amount", "not a decimal") from None
-        currency = currency or need(transaction, "currency")
+        currency = currency or need(transaction, "currency", f"transactions.{n}")
     if amount <= 0:
         raise Ignored("refund without money back (a restock or a failed transaction)")
     items = []

@@ -78,7 +78,7 @@ def _order_placed(order: dict[str, Any]) -> Mapped:
         path = f"line_items.{n}"
         if not isinstance(line, dict):
             raise Malformed(path, "not an object")
-        if need(line, "quantity") == 0:
+        if need(line, "quantity", path) == 0:
             continue
         items.append(
             {
@@ -109,7 +109,7 @@ def _unit_price(line: dict[str, Any], path: str) -> str:
     """The unit price before discounts: ``subtotal`` / ``quantity``, to the cent. Woo's ``price``
     is a float after discounts (3.3333...), which no money field should carry."""
     try:
-        subtotal, quantity = Decimal(str(need(line, "subtotal"))), Decimal(str(need(line, "quantity")))
+        subtotal, quantity = Decimal(str(need(line, "subtotal", path))), Decimal(str(need(line, "quantity", path)))
         return str((subtotal / quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     except (InvalidOperation, ZeroDivisionError):
         raise Malformed(f"{path}.subtotal", "not a decimal amount") from None
@@ -132,14 +132,14 @@ def _order_updated(order: dict[str, Any]) -> list[Mapped]:
         if not isinstance(refund, dict):
             raise Malformed(f"refunds.{n}", "not an object")
         try:
-            amount = abs(Decimal(str(need(refund, "total"))))  # Woo lists refunds as negative totals
+            amount = abs(Decimal(str(need(refund, "total", f"refunds.{n}"))))  # Woo lists refunds as negative totals
         except InvalidOperation:
             raise Malformed(f"refunds.{n}.total", "not a decimal") from None
         if amount == 0:
             continue
         customer_id, _ = _customer_of_order(order)
         detail = {
-            "refund_id": ident(need(refund, "id"), f"refunds.{n}.id"),
+            "refund_id": ident(need(refund, "id", f"refunds.{n}"), f"refunds.{n}.id"),
             "order_id": order_id,
             "customer_id": customer_id,
             "refunded_at": utc_from_gmt(get(order, "date_modified_gmt"), "date_modified_gmt"),
