@@ -15,6 +15,7 @@ import pytest
 from webhook_helpers import GENERIC_SENT_AT, SECRETS, raw_body, sample, with_body
 
 from retention import clock
+from retention.connectors.webhook import DETAIL_MODELS
 from retention.settings import settings
 from retention.store.customers import CustomerStore
 from retention_tools.local.embedded import EmbeddedAws
@@ -131,4 +132,12 @@ def test_the_template_routes_the_webhook_and_grants_only_its_secret_and_bus() ->
     assert statement["Action"] == "events:PutEvents" and statement["Resource"] == {
         "Fn::GetAtt": ["RetentionBus", "Arn"]
     }
-    assert statement["Condition"]["StringEquals"] == {"events:source": {"Ref": "ShopEventSource"}}
+    condition = statement["Condition"]["StringEquals"]
+    assert condition["events:source"] == {"Ref": "ShopEventSource"}
+    assert set(condition["events:detail-type"]) == set(DETAIL_MODELS)  # every shop event, no engine event
+
+
+def test_a_body_api_gateway_could_not_have_encoded_is_400(shop: EmbeddedAws) -> None:
+    event = {**sample("shopify_orders_create"), "body": "%%% not base64 %%%", "isBase64Encoded": True}
+    assert _post(event) == (400, {"outcome": "invalid", "reason": "body is not base64"})
+    assert _on_the_bus(shop) == []
