@@ -7,10 +7,7 @@ with which answers: 401 unverified, 404 unknown platform, 400 malformed, 202 ign
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import os
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,7 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retention import clock
 from retention.connectors.secrets import webhook_secrets
-from retention.connectors.webhook import Delivery, receive
+from retention.connectors.settings import connector_settings
+from retention.connectors.webhook import Delivery, raw_body, receive
 from retention.observability import logger, metrics, tracer
 from retention.settings import settings
 from retention.store.bus import publish_shop_events
@@ -30,20 +28,12 @@ app = APIGatewayHttpResolver()
 @app.post("/shop/<platform>")
 def shop_webhook(platform: str) -> Response:
     event = app.current_event
-    try:
-        body = (
-            base64.b64decode(event.body or "", validate=True)
-            if event.is_base64_encoded
-            else (event.body or "").encode()
-        )
-    except (binascii.Error, ValueError):
-        return Response(400, "application/json", '{"outcome": "invalid", "reason": "body is not base64"}')
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    delivery = Delivery(platform=platform, headers=headers, body=body)
+    delivery = Delivery(platform, headers, raw_body(event.body, encoded=event.is_base64_encoded))
     now = clock.now()
 
     def publish(events: list) -> None:
-        publish_shop_events(settings().event_bus_name, os.environ["SHOP_EVENT_SOURCE"], events, now)
+        publish_shop_events(settings().event_bus_name, connector_settings().shop_event_source, events, now)
 
     answer = receive(delivery, webhook_secrets, ShopOrderLinks(settings().customers_table), publish, now)
     delivered = headers.get("x-shopify-webhook-id") or headers.get("x-wc-webhook-delivery-id") or ""

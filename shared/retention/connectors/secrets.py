@@ -8,15 +8,15 @@ that time, and a busy endpoint costs one GetSecretValue per container per five m
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
+from retention.connectors.settings import connector_settings
+
 CACHE_SECONDS = 300
-SECRET_VARIABLE = "SHOP_WEBHOOK_SECRETS"  # noqa: S105 - the variable naming the secret, not a secret
 
 
 def webhook_secrets() -> dict[str, Any]:
-    value = parameters.get_secret(os.environ[SECRET_VARIABLE], transform="json", max_age=CACHE_SECONDS)
+    value = parameters.get_secret(connector_settings().webhook_secrets, transform="json", max_age=CACHE_SECONDS)
     return value if isinstance(value, dict) else {}

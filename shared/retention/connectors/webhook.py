@@ -11,6 +11,8 @@ platforms send is logged for tracing, not used (a PutEvents entry has no caller-
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,8 +55,8 @@ class Delivery:
     platform: str
     headers: Mapping[str, str]
     """Lower-cased names (an HTTP API v2 event already has them so)."""
-    body: bytes
-    """The raw body as the platform signed it (base64-decoded when API Gateway encoded it)."""
+    body: bytes | None
+    """The raw body as the platform signed it (:func:`raw_body`); None when it could not be decoded."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,16 @@ class Answer:
         return {"outcome": self.outcome, **({"reason": self.reason} if self.reason else {}), "events": self.published}
 
 
+def raw_body(text: str | None, encoded: bool) -> bytes | None:
+    """The bytes the platform signed: API Gateway base64-encodes a body it does not take for text."""
+    if not encoded:
+        return (text or "").encode()
+    try:
+        return base64.b64decode(text or "", validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
 def receive(
     delivery: Delivery,
     secrets: Callable[[], Mapping[str, Any]],
@@ -80,16 +92,18 @@ def receive(
         return Answer(
             404, "unknown-platform", f"no connector for {delivery.platform[:40]!r}; try {', '.join(PLATFORMS)}"
         )
-    headers = delivery.headers
+    body, headers = delivery.body, delivery.headers
+    if body is None:
+        return Answer(400, "invalid", "body is not base64")
     unsigned = woocommerce.SIGNATURE_HEADER not in headers
-    if delivery.platform == "woocommerce" and unsigned and _WOO_PING.match(delivery.body):
+    if delivery.platform == "woocommerce" and unsigned and _WOO_PING.match(body):
         return Answer(200, "ping", "WooCommerce ping received; nothing published")  # sent when a webhook is saved
     try:
-        _verify(delivery, secrets().get(delivery.platform), now)
+        _verify(delivery.platform, headers, body, secrets().get(delivery.platform), now)
     except signature.BadSignature as exc:
         return Answer(401, "refused", str(exc))
     try:
-        payload = load_json(delivery.body.decode("utf-8"))
+        payload = load_json(body.decode("utf-8"))
         mapped = _map(delivery, payload, links)
         events = [_validated(event) for event in mapped]
     except UnicodeDecodeError:
@@ -105,15 +119,14 @@ def receive(
     return Answer(200, "published", published=[kind for kind, _ in events])
 
 
-def _verify(delivery: Delivery, secret: Any, now: datetime) -> None:
-    headers = delivery.headers
-    if delivery.platform == "shopify":
-        signature.verify_body_hmac(secret, delivery.body, headers.get(shopify.SIGNATURE_HEADER))
-    elif delivery.platform == "woocommerce":
-        signature.verify_body_hmac(secret, delivery.body, headers.get(woocommerce.SIGNATURE_HEADER))
+def _verify(platform: str, headers: Mapping[str, str], body: bytes, secret: Any, now: datetime) -> None:
+    if platform == "shopify":
+        signature.verify_body_hmac(secret, body, headers.get(shopify.SIGNATURE_HEADER))
+    elif platform == "woocommerce":
+        signature.verify_body_hmac(secret, body, headers.get(woocommerce.SIGNATURE_HEADER))
     else:
         stamp, signed = headers.get(signature.GENERIC_TIMESTAMP), headers.get(signature.GENERIC_SIGNATURE)
-        signature.verify_generic(secret, delivery.body, stamp, signed, now)
+        signature.verify_generic(secret, body, stamp, signed, now)
 
 
 def _map(delivery: Delivery, payload: Any, links: shopify.OrderLinks) -> list[Mapped]:
