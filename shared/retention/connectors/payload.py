@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _COUPON = re.compile(r"^[A-Za-z0-9\-]{3,40}$")
@@ -69,6 +70,20 @@ def ident(value: Any, path: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise Malformed(path, "not an id")
     return str(value)
+
+
+def decimal_of(value: Any, path: str) -> Decimal:
+    """A finite decimal from a JSON string or number; :class:`Malformed` for anything else
+    (``NaN``, ``Infinity``, ``1e999999``, booleans, text)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise Malformed(path, "not a decimal amount")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise Malformed(path, "not a decimal amount") from None
+    if not number.is_finite() or abs(number.adjusted()) > 15:
+        raise Malformed(path, "not a decimal amount")
+    return number
 
 
 def guest_id(email: str) -> str:

@@ -17,7 +17,7 @@ Line items carry no product type in Shopify's order payloads: the category is th
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 from retention.connectors.payload import (
@@ -26,6 +26,7 @@ from retention.connectors.payload import (
     Mapped,
     category,
     coupon,
+    decimal_of,
     full_name,
     get,
     guest_id,
@@ -168,15 +169,13 @@ def _order_refunded(refund: dict[str, Any], links: OrderLinks) -> Mapped:
             continue
         if transaction.get("status") not in ("success", None):
             continue  # a failed or pending refund gave nothing back
-        try:
-            amount += Decimal(str(need(transaction, "amount", f"transactions.{n}")))
-        except InvalidOperation:
-            raise Malformed(f"transactions.{n}.amount", "not a decimal") from None
+        amount += decimal_of(need(transaction, "amount", f"transactions.{n}"), f"transactions.{n}.amount")
         currency = currency or need(transaction, "currency", f"transactions.{n}")
     if amount <= 0:
         raise Ignored("refund without money back (a restock or a failed transaction)")
     items = []
-    for n, line in enumerate(refund.get("refund_line_items") or []):
+    lines = refund.get("refund_line_items") if isinstance(refund.get("refund_line_items"), list) else []
+    for n, line in enumerate(lines):
         if isinstance(line, dict) and isinstance(line.get("line_item"), dict) and line.get("quantity"):
             items.append(
                 {"sku": sku_of(line["line_item"], f"refund_line_items.{n}.line_item"), "qty": line["quantity"]}

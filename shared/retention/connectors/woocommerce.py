@@ -18,7 +18,7 @@ unit price is the line's ``subtotal`` over its quantity (before coupons, like Sh
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from retention.connectors.payload import (
@@ -27,6 +27,7 @@ from retention.connectors.payload import (
     Mapped,
     category,
     coupon,
+    decimal_of,
     full_name,
     get,
     guest_id,
@@ -49,7 +50,7 @@ def map_webhook(topic: str, payload: Any) -> list[Mapped]:
     if not isinstance(payload, dict):
         raise Malformed("body", "not a JSON object")
     if topic == "order.created":
-        if need(payload, "status") not in PLACED_STATES:
+        if _status(payload) not in PLACED_STATES:
             raise Ignored(f"order created in status {str(payload['status'])[:30]!r}")
         return [_order_placed(payload)]
     if topic == "order.updated":
@@ -59,6 +60,13 @@ def map_webhook(topic: str, payload: Any) -> list[Mapped]:
     if topic == "customer.updated":
         return [_customer_updated(payload)]
     raise Ignored(f"topic {topic[:60]!r} has no engine event")
+
+
+def _status(order: dict[str, Any]) -> str:
+    status = need(order, "status")
+    if not isinstance(status, str):
+        raise Malformed("status", "not a string")
+    return status
 
 
 def _customer_of_order(order: dict[str, Any]) -> tuple[str, str]:
@@ -108,15 +116,15 @@ def _order_placed(order: dict[str, Any]) -> Mapped:
 def _unit_price(line: dict[str, Any], path: str) -> str:
     """The unit price before discounts: ``subtotal`` / ``quantity``, to the cent. Woo's ``price``
     is a float after discounts (3.3333...), which no money field should carry."""
-    try:
-        subtotal, quantity = Decimal(str(need(line, "subtotal", path))), Decimal(str(need(line, "quantity", path)))
-        return str((subtotal / quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    except (InvalidOperation, ZeroDivisionError):
-        raise Malformed(f"{path}.subtotal", "not a decimal amount") from None
+    subtotal = decimal_of(need(line, "subtotal", path), f"{path}.subtotal")
+    quantity = decimal_of(need(line, "quantity", path), f"{path}.quantity")
+    if quantity <= 0:
+        raise Malformed(f"{path}.quantity", "not a positive number")
+    return str((subtotal / quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _order_updated(order: dict[str, Any]) -> list[Mapped]:
-    status = need(order, "status")
+    status = _status(order)
     order_id = ident(need(order, "id"), "id")
     mapped: list[Mapped] = []
     if status in PAID_STATES:
@@ -131,10 +139,7 @@ def _order_updated(order: dict[str, Any]) -> list[Mapped]:
     for n, refund in enumerate(refunds):
         if not isinstance(refund, dict):
             raise Malformed(f"refunds.{n}", "not an object")
-        try:
-            amount = abs(Decimal(str(need(refund, "total", f"refunds.{n}"))))  # Woo lists refunds as negative totals
-        except InvalidOperation:
-            raise Malformed(f"refunds.{n}.total", "not a decimal") from None
+        amount = abs(decimal_of(need(refund, "total", f"refunds.{n}"), f"refunds.{n}.total"))  # Woo: negative
         if amount == 0:
             continue
         customer_id, _ = _customer_of_order(order)
