@@ -141,3 +141,11 @@ def test_a_body_api_gateway_could_not_have_encoded_is_400(shop: EmbeddedAws) -> 
     event = {**sample("shopify_orders_create"), "body": "%%% not base64 %%%", "isBase64Encoded": True}
     assert _post(event) == (400, {"outcome": "invalid", "reason": "body is not base64", "events": []})
     assert _on_the_bus(shop) == []
+
+
+def test_a_secret_pasted_as_a_bare_value_refuses_every_delivery(shop: EmbeddedAws) -> None:
+    secret = shop.resources.secrets["ShopWebhookSecrets"]
+    shop.client("secretsmanager").put_secret_value(SecretId=secret, SecretString=SECRETS["shopify"])
+    status, body = _post(sample("shopify_orders_create"))
+    assert (status, body["reason"]) == (401, "no secret is configured for this platform")
+    assert _on_the_bus(shop) == []

@@ -11,12 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import TransformParameterError
 
 from retention.connectors.settings import connector_settings
+from retention.observability import logger
 
 CACHE_SECONDS = 300
 
 
 def webhook_secrets() -> dict[str, Any]:
-    value = parameters.get_secret(connector_settings().webhook_secrets, transform="json", max_age=CACHE_SECONDS)
-    return value if isinstance(value, dict) else {}
+    """Each platform's secret; none at all (so every delivery is refused, 401) when the secret
+    is not a JSON object, as after a hand edit that pasted a bare value."""
+    name = connector_settings().webhook_secrets
+    try:
+        value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
+    except TransformParameterError:
+        value = None
+    if not isinstance(value, dict):
+        logger.error("shop webhook secret is not a JSON object of platform secrets: every delivery is refused")
+        return {}
+    return value
