@@ -67,8 +67,23 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'first_name'?)`` when one candidate is close to ``name``, else ``""``."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)
+    known = sorted(set(candidates))
+    swapped = [c for c in known if _one_swap(name, c)]
+    close = swapped or difflib.get_close_matches(name, known, n=1, cutoff=0.7)
     return f" (did you mean {close[0]!r}?)" if close and close[0] != name else ""
+
+
+def _one_swap(typed: str, known: str) -> bool:
+    """Two neighbouring letters swapped (``fi`` for ``if``): too short for a similarity ratio to see."""
+    if len(typed) != len(known) or typed == known:
+        return False
+    different = [i for i, (a, b) in enumerate(zip(typed, known, strict=True)) if a != b]
+    return (
+        len(different) == 2
+        and different[1] == different[0] + 1
+        and typed[different[0]] == known[different[1]]
+        and typed[different[1]] == known[different[0]]
+    )
 
 
 def per_sample(found: dict[Problem, set[str]], total: int) -> list[Problem]:

@@ -96,17 +96,6 @@ def syntax_problem(error: TemplateSyntaxError, where: str, source: str, env: Env
     """A compile error in plain words, placed where the marketer has to change something."""
     message = error.message or str(error)
     line = error.lineno
-    if "needs to be closed" in message or "Unexpected end of template" in message:
-        opened = unclosed_block(env, source)
-        if opened is not None:
-            tag, at, column = opened
-            return Problem(
-                where,
-                f"{{% {tag} %}} is never closed: add {{% end{tag} %}} where it should end "
-                f"(Jinja noticed on line {line})",
-                at,
-                column,
-            )
     for pattern, known, what in (
         (_UNKNOWN_TAG, KNOWN_TAGS | {f"end{tag}" for tag in BLOCK_TAGS}, "tag"),
         (_UNKNOWN_FILTER, env.filters, "filter"),
@@ -120,6 +109,17 @@ def syntax_problem(error: TemplateSyntaxError, where: str, source: str, env: Env
                 f"there is no {what} {name!r}{did_you_mean(name, known)}",
                 line,
                 _column(source, line, re.escape(name)),
+            )
+    if "needs to be closed" in message or "Unexpected end of template" in message:
+        opened = unclosed_block(env, source)
+        if opened is not None:
+            tag, at, column = opened
+            return Problem(
+                where,
+                f"{{% {tag} %}} is never closed: add {{% end{tag} %}} where it should end "
+                f"(Jinja noticed on line {line})",
+                at,
+                column,
             )
     return Problem(where, f"syntax error: {message}", line, 1)
 
