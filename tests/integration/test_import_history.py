@@ -91,7 +91,9 @@ def test_a_year_of_history_sends_nothing_until_the_backlog_is_released_over_the_
     # Given a year of orders of three dozen customers, imported into the running stack
     orders = _history(tmp_path / "orders.csv")
     assert _import(tmp_path / "orders.csv", aws) == 0
-    assert "historical orders of 36 customers" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "historical orders of 36 customers" in printed.out
+    assert "import: day " in printed.err  # progress, as plain lines when not on a terminal
     jobs = ScheduledJobs(aws)
     assert _ingest(aws, NOW) == sum(orders.values())
     jobs.delivered()
@@ -245,3 +247,29 @@ def test_releasing_refuses_a_date_in_the_past_with_one_line(aws, capsys):
         capsys.readouterr().err.strip()
         == "retention import: --start-winbacks-from 2026-05-01 is in the past (today is 2026-06-01)"
     )
+
+
+def test_a_live_order_takes_a_held_customer_out_of_the_backlog(aws, tmp_path):
+    # Given a customer imported with orders long past, waiting in the backlog
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,date,amount\nL1,2025-09-01,30.00\nL1,2025-10-15,42.00\n", encoding="utf-8")
+    with clock.frozen_at(NOW):
+        assert main(["import", str(path), "--bus", _bus(aws)]) == 0
+    _ingest(aws, NOW)
+    timers = TimerStore(settings().customers_table)
+    assert [t.customer_id for t in timers.backlog()] == ["L1"]
+
+    # When they order again, live
+    from factories import order_detail
+
+    from retention_tools.local.runtime import put_events
+
+    live = order_detail(order_id="LIVE-1", customer_id="L1", placed_at=NOW)
+    with clock.frozen_at(NOW):
+        put_events(aws, [("shop.orders", "OrderPlaced", live, NOW)], _bus(aws))
+    _ingest(aws, NOW + timedelta(minutes=1))
+
+    # Then the order re-armed the timer as usual: nothing is held, and no release can move it
+    assert list(timers.backlog()) == []
+    armed = timers.get("L1", "inactivity")
+    assert armed is not None and armed.due_at > NOW and not armed.payload
