@@ -177,7 +177,7 @@ def test_an_interrupted_import_resumes_from_its_checkpoint_and_imports_nothing_t
     orders = _history(path, customers=12, seed=9)
     total = sum(orders.values())
     records = read_orders(path).events
-    checkpoint = Checkpoint.open(tmp_path / "run.json", file_digest(path))
+    checkpoint = Checkpoint.open(tmp_path / "run.json", file_digest(path), _bus(aws))
     target = Target(_bus(aws), "shop.orders", settings().customers_table, TimerStore(settings().customers_table).layout)
     with pytest.raises(ImportRefused, match="refused 10 entries 6 times"):
         publish_history(
@@ -187,7 +187,7 @@ def test_an_interrupted_import_resumes_from_its_checkpoint_and_imports_nothing_t
     assert _ingest(aws, NOW) == 20
 
     # When the same command runs again (and the crash had also lost the last checkpoint write)
-    stale = Checkpoint.open(tmp_path / "run.json", file_digest(path))
+    stale = Checkpoint.open(tmp_path / "run.json", file_digest(path), _bus(aws))
     stale.rows_done, stale.last_key = 10, str(records[9].detail["order_id"])
     stale.save()
     with clock.frozen_at(NOW):
@@ -204,6 +204,10 @@ def test_an_interrupted_import_resumes_from_its_checkpoint_and_imports_nothing_t
         assert main(["import", str(path), "--bus", _bus(aws), "--checkpoint", str(tmp_path / "run.json")]) == 0
     assert "already imported" in capsys.readouterr().out
     assert _ingest(aws, NOW) == 0
+    # and its checkpoint is not taken for an import of the file into another stack
+    with clock.frozen_at(NOW):
+        assert main(["import", str(path), "--bus", "another-bus", "--checkpoint", str(tmp_path / "run.json")]) == 2
+    assert f"is of an import into {_bus(aws)}" in capsys.readouterr().err
 
 
 def _amounts(path: Path) -> Decimal:
@@ -217,7 +221,7 @@ def test_entries_eventbridge_throttles_are_sent_again(aws, tmp_path):
     orders = _history(path, customers=4, seed=2)
     records = read_orders(path).events
     flaky = FlakyEvents(aws.client("events"), partial=True)
-    checkpoint = Checkpoint.open(tmp_path / "run.json", file_digest(path))
+    checkpoint = Checkpoint.open(tmp_path / "run.json", file_digest(path), _bus(aws))
     target = Target(_bus(aws), "shop.orders", settings().customers_table, TimerStore(settings().customers_table).layout)
     result = publish_history(records, flaky, target, checkpoint, sleep=lambda _: None)
     throttled = sum(min(2, len(records[start : start + 10])) for start in range(0, len(records), 10))

@@ -92,20 +92,22 @@ class Checkpoint:
 
     path: Path
     file_sha256: str
+    bus: str
     rows_done: int = 0
     last_key: str = ""
     complete: bool = False
 
     @classmethod
-    def open(cls, path: Path, file_sha256: str) -> Checkpoint:
-        """The checkpoint at ``path``, or a fresh one; refused if it belongs to another file."""
+    def open(cls, path: Path, file_sha256: str, bus: str) -> Checkpoint:
+        """The checkpoint at ``path``, or a fresh one; refused if it belongs to another file or bus."""
         if not path.exists():
-            return cls(path, file_sha256)
+            return cls(path, file_sha256, bus)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             found = cls(
                 path,
                 str(data["file_sha256"]),
+                str(data["bus"]),
                 int(data["rows_done"]),
                 str(data["last_key"]),
                 bool(data.get("complete", False)),
@@ -116,12 +118,15 @@ class Checkpoint:
             raise ImportRefused(
                 f"checkpoint {path} belongs to another version of the file; remove it to import this one from the start"
             )
+        if found.bus != bus:
+            raise ImportRefused(f"checkpoint {path} is of an import into {found.bus}; pass another --checkpoint")
         return found
 
     def save(self) -> None:
         """Written to a temporary file and renamed: a crash never leaves half a checkpoint."""
         data = {
             "file_sha256": self.file_sha256,
+            "bus": self.bus,
             "rows_done": self.rows_done,
             "last_key": self.last_key,
             "complete": self.complete,
@@ -342,6 +347,7 @@ def _import(args: argparse.Namespace, target: Target) -> int:
     checkpoint = Checkpoint.open(
         Path(args.checkpoint) if args.checkpoint else path.with_name(path.name + ".import-checkpoint.json"),
         file_digest(path),
+        target.bus,
     )
     if checkpoint.complete:
         print(f"{path}: already imported ({checkpoint.rows_done:,} rows, checkpoint {checkpoint.path})")
