@@ -277,3 +277,43 @@ def test_a_live_order_takes_a_held_customer_out_of_the_backlog(aws, tmp_path):
     assert list(timers.backlog()) == []
     armed = timers.get("L1", "inactivity")
     assert armed is not None and armed.due_at > NOW and not armed.payload
+
+
+def _stack(aws: EmbeddedAws, name: str) -> None:
+    """A stack in the embedded account whose outputs and parameter name this run's bus and table."""
+    template = {
+        "Parameters": {"ShopEventSource": {"Type": "String", "Default": "shop.orders"}},
+        "Resources": {"Alarms": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {
+            "EventBusName": {"Value": _bus(aws)},
+            "CustomersTableName": {"Value": settings().customers_table},
+        },
+    }
+    aws.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+
+
+def test_a_stack_name_is_enough_to_import_and_release(aws, tmp_path, capsys, monkeypatch):
+    # Given a deployed stack (its functions on the production timer layout) and a lapsed customer's orders
+    _stack(aws, "retention-import-test")
+    for variable in ("TIMER_SHARDS", "TIMER_BUCKET_HOURS"):
+        monkeypatch.delenv(variable, raising=False)
+    from retention.settings import settings as cached
+
+    cached.cache_clear()
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,date,amount\nS1,2025-09-01,30.00\nS1,2025-10-15,42.00\n", encoding="utf-8")
+    with clock.frozen_at(NOW):
+        assert main(["import", str(path), "--stack", "retention-import-test"]) == 0
+    _ingest(aws, NOW)
+    timers = TimerStore(settings().customers_table)
+    assert [t.customer_id for t in timers.backlog()] == ["S1"]
+
+    # When the backlog is released through the stack name
+    with clock.frozen_at(NOW):
+        assert main(["import", "--stack", "retention-import-test", "--start-winbacks-from", "2026-06-03"]) == 0
+
+    # Then the timer is filed in the production layout's hour bucket on the day asked
+    assert "2026-06-03: 1 overdue customers released" in capsys.readouterr().out
+    released = timers.get("S1", "inactivity")
+    assert released is not None and released.due_at == datetime(2026, 6, 3, 9, tzinfo=UTC)
+    assert [d.timer.customer_id for d in timers.due(released.due_at, released.due_at)] == ["S1"]

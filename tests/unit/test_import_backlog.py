@@ -86,3 +86,8 @@ def test_a_stack_gives_its_bus_table_and_shop_source():
 def test_a_stack_without_the_engine_outputs_is_refused():
     with pytest.raises(ImportRefused, match="no EventBusName"):
         stack_target("other", _CloudFormation({"Foo": "x"}, {}))
+
+
+def test_a_backlog_shorter_than_the_days_starts_on_the_first_day():
+    plan = release_plan(_timers(2), date(2026, 7, 1), 5)
+    assert sorted(due.date() for _, due in plan) == [date(2026, 7, 1), date(2026, 7, 3)]

@@ -245,7 +245,7 @@ def release_plan(held: Iterable[Timer], start: date, days: int) -> list[tuple[Ti
     plan: list[tuple[Timer, datetime]] = []
     opens, closes = RELEASE_WINDOW
     for day in range(days):
-        share = ordered[day * total // days : (day + 1) * total // days]
+        share = ordered[-(-day * total // days) : -(-(day + 1) * total // days)]  # a short backlog starts on day one
         midnight = datetime.combine(start + timedelta(days=day), datetime.min.time(), tzinfo=UTC)
         step = (closes - opens) / max(1, len(share))
         plan.extend((timer, (midnight + opens + step * n).replace(microsecond=0)) for n, timer in enumerate(share))
