@@ -294,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--export-format", choices=("csv", "json"), default="csv")
     rep.set_defaults(run=_replay)
 
+    from retention_tools.importer import add_import_command
+
+    add_import_command(commands)
+
     customers = commands.add_parser("customers", help="customer tools against CUSTOMERS_TABLE")
     customer_commands = customers.add_subparsers(dest="customers_command", required=True)
     export = customer_commands.add_parser(
