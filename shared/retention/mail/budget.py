@@ -142,25 +142,6 @@ class Spending:
         return items
 
 
-_collecting_since: list[float] = []
-
-
-def _leave_collection_off_the_clock(phase: str, _info: dict[str, int]) -> None:
-    """A garbage collection that starts during a render sweeps the whole process's heap (on a
-    warm container with a large heap, 100 ms and more): that is not the template's spending."""
-    spent = _current.get()
-    if spent is None:
-        _collecting_since.clear()
-        return
-    if phase == "start":
-        _collecting_since[:] = [time.thread_time()]
-    elif _collecting_since:
-        spent.deadline += time.thread_time() - _collecting_since.pop()
-
-
-gc.callbacks.append(_leave_collection_off_the_clock)
-
-
 def active() -> Spending | None:
     """The budget of the render under way in this context, if any."""
     return _current.get()
@@ -182,9 +163,17 @@ def spending(budget: RenderBudget) -> Iterator[Spending]:
         return
     opened = Spending(budget)
     token = _current.set(opened)
+    # No automatic garbage collection inside the CPU limit: a full collection sweeps the whole
+    # process's heap (100 ms and more on a warm container with a large heap), which is not the
+    # template's spending. The render's own allocations are bounded by the budget; whatever they
+    # leave is collected after it, at the next allocation threshold.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield opened
     finally:
+        if collecting:
+            gc.enable()
         _current.reset(token)
 
 
