@@ -19,6 +19,7 @@ from retention import clock
 from retention.journeys.dispatcher import Dispatcher
 from retention.journeys.wiring import dispatcher
 from retention.mail.compose import PromotionShareExceeded, UnsafeEmail
+from retention.mail.placeholders import PlaceholderSettings
 from retention.mail.render import RenderError
 from retention.models.engine_events import JourneyEventAdapter
 from retention.observability import logger, metrics, tracer
@@ -45,9 +46,10 @@ def record_handler(record: SQSRecord, active: Dispatcher) -> None:
         raise InvalidEvent(describe(exc)) from exc
     try:
         outcome = active.handle(journey_event, clock.now())
-    except (RenderError, PromotionShareExceeded, UnsafeEmail) as exc:  # a template problem: redrive once fixed
+    except (RenderError, PromotionShareExceeded, UnsafeEmail, PlaceholderSettings) as exc:  # redrive once fixed
+        failure = "PlaceholderRefusals" if isinstance(exc, PlaceholderSettings) else "TemplateFailures"
         logger.error("email refused", message_id=record.message_id, reason=str(exc)[:300])
-        metrics.add_metric(name="TemplateFailures", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=failure, unit=MetricUnit.Count, value=1)
         raise
     for what, count in outcome.counts.items():
         if ":" not in what:

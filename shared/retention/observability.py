@@ -8,6 +8,7 @@ line is personal data that a forget request could not reach.
 
 from __future__ import annotations
 
+import os
 import re
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -33,3 +34,6 @@ tracer = Tracer(patch_modules=["botocore"])
 X-Ray SDK knows, which imports ``requests`` and friends into handlers that never use them
 (about 20 ms of cold start, bench/bench_imports.py)."""
 metrics = Metrics()
+metrics.set_default_dimensions(stage=os.environ.get("STAGE", "dev"))
+"""Every metric carries the stage (template.yaml's ``Stage``) next to ``service``: dev and prod in
+one account count apart, and each stage's alarms filter on their own (``stage`` dimension)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import timedelta
 
 import pytest
@@ -287,3 +288,51 @@ def test_scheduled_handlers_run_on_their_sample_events(aws, lambda_context):
         swept = invoke(load_function("timer_sweep").handler, load_event("timer_sweep.scheduled"))
     assert stats["buyers"] == 2
     assert swept["buckets_swept"] >= 1
+
+
+def _inactive_customers(*published: Published) -> list[str]:
+    return sorted(e.detail.customer_id for p in published for e in p.of("CustomerInactive"))
+
+
+def test_overlapping_sweeps_never_fire_a_timer_twice(aws):
+    """Why the sweep needs no reserved concurrency of 1 (template.yaml): two sweeps that overlap
+    (a slow run and the next schedule, a retry) each claim a timer before firing it, so every due
+    timer fires exactly once between them. Here: both sweeps run at once, in two threads."""
+    customers = [f"C{n}" for n in range(12)]
+    for number, customer_id in enumerate(customers):
+        _place(customer_id, f"O{number}", T0)
+    at = T0 + timedelta(days=61)
+    start = threading.Barrier(2)
+    outcomes: dict[str, tuple] = {}
+    errors: list[BaseException] = []
+
+    def sweep(token: str) -> None:
+        try:
+            start.wait(timeout=30)
+            outcomes[token] = _sweep(at, token=token)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=sweep, args=(token,)) for token in ("sweep-a", "sweep-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and set(outcomes) == {"sweep-a", "sweep-b"}
+    assert _inactive_customers(*(published for _, published in outcomes.values())) == sorted(customers)
+    # and a third sweep afterwards finds nothing left to fire
+    _, later = _sweep(at + timedelta(minutes=15), token="sweep-c")
+    assert later.of("CustomerInactive") == []
+
+
+def test_a_sweep_that_read_every_due_timer_before_another_fired_them_fires_none(aws):
+    """The worst overlap, driven explicitly: sweep A reads the due timers, sweep B then fires all
+    of them, then A goes on with what it read."""
+    customers = [f"C{n}" for n in range(5)]
+    for number, customer_id in enumerate(customers):
+        _place(customer_id, f"O{number}", T0)
+    at = T0 + timedelta(days=61)
+    fired_by_b = Published()
+    fired_by_a = _stale_sweep(at, lambda: _sweep(at, token="sweep-b", published=fired_by_b))
+    assert _inactive_customers(fired_by_b) == sorted(customers)
+    assert fired_by_a.of("CustomerInactive") == []

@@ -272,6 +272,9 @@ def _as_of(value: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="retention", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    from retention_tools.doctor import register_doctor  # retention doctor --stack NAME
+
+    register_doctor(commands)
 
     demo = commands.add_parser("demo", help="replay a year of shop events on an embedded AWS and print the summary")
     demo.add_argument("--customers", type=int, default=1000, help="customers in the generated history (default 1000)")

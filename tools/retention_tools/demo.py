@@ -88,7 +88,7 @@ def run_demo(
         events = [e for e in events if e.time < HISTORY_START + _days(days)]
     api = LocalHttpApi(load_function("tracking").handler, port=port).start()
     try:
-        with EmbeddedAws(env=SIMULATION_TIMERS, parameters={"TrackingBaseUrl": api.url}) as aws:
+        with EmbeddedAws(env={**SIMULATION_TIMERS, "TRACKING_BASE_URL": api.url}) as aws:
             first_mail = sent_count()
             table = settings().customers_table
             audience = Audience(aws, api.url, table, seed=seed)

@@ -21,6 +21,7 @@ from retention import published
 from retention.journeys import decisions as decide
 from retention.mail.catalog import Catalog
 from retention.mail.compose import OutgoingEmail, compose
+from retention.mail.placeholders import refuse_placeholders
 from retention.mail.render import Renderer
 from retention.mail.ses import RecipientRefused, SendFailed, SesSender
 from retention.mail.settings import MailSettings
@@ -115,6 +116,7 @@ def send_step(
 ) -> None:
     """Compose, claim (one transaction), send; ``stored`` is the state as read (its version
     guards the claim), ``tallies`` ride along (an entry counted with its first email)."""
+    refuse_placeholders(mail.settings)  # before anything is claimed: a placeholder sender sends nothing
     profile, contact, name, step = send.profile, snap.contact, state.journey, send.step
     offer = decide.offer_for(state, step, now)
     email = compose(

@@ -12,7 +12,11 @@ class MailSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     link_keys_secret: str = Field(alias="LINK_KEYS_SECRET", min_length=1)
-    tracking_base_url: HttpUrl = Field(alias="TRACKING_BASE_URL")
+    tracking_base_url: HttpUrl | None = Field(default=None, alias="TRACKING_BASE_URL")
+    """Where the links of the emails point. Only the dispatcher is given one (the API's endpoint
+    or its custom domain, template.yaml); the tracking function answers on the API and takes the
+    base of its pages' links from the request. A sender without it refuses to send
+    (:mod:`retention.mail.placeholders`)."""
     sender_address: str = Field(alias="SENDER_ADDRESS", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     sender_name: str = Field(default="", alias="SENDER_NAME", max_length=100)
     postal_address: str = Field(alias="SENDER_POSTAL_ADDRESS", min_length=5, max_length=300)
@@ -23,6 +27,8 @@ class MailSettings(BaseModel):
 
     @property
     def tracking_base(self) -> str:
+        if self.tracking_base_url is None:
+            raise ValueError("TRACKING_BASE_URL is not set: this function cannot build tracking links")
         return str(self.tracking_base_url).rstrip("/")
 
 

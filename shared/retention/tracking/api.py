@@ -120,10 +120,21 @@ def answer_page(
         else preferred_language(app.current_event.headers.get("accept-language", ""))
     )
     if token is not None:
-        message_id = token.record.message_id
-        values["unsubscribe"] = f"{mail.tracking_base}/u/{key_ring().sign(Purpose.UNSUBSCRIBE, message_id)}"
-        values["preferences"] = f"{mail.tracking_base}/p/{key_ring().sign(Purpose.PREFERENCES, message_id)}"
+        message_id, base = token.record.message_id, page_base()
+        values["unsubscribe"] = f"{base}/u/{key_ring().sign(Purpose.UNSUBSCRIBE, message_id)}"
+        values["preferences"] = f"{base}/p/{key_ring().sign(Purpose.PREFERENCES, message_id)}"
         values["action"] = values["unsubscribe"] if name == "unsubscribe" else values["preferences"]
     if change is not None and change.paused_until is not None:
         values["until"] = change.paused_until.date().isoformat()
     return http.html(status, name, mail.sender_name, str(mail.shop_url), language, **values)
+
+
+def page_base() -> str:
+    """The base of the pages' own links: TRACKING_BASE_URL where it is set (the embedded AWS),
+    else the host this request came to (the API's endpoint or its custom domain, https only):
+    template.yaml gives the function behind the API no variable that names the API, which would
+    make the API and its function depend on each other."""
+    mail = mail_settings()
+    if mail.tracking_base_url is not None:
+        return mail.tracking_base
+    return f"https://{app.current_event.request_context.domain_name}"

@@ -22,6 +22,7 @@ from retention_tools.authoring.samples import sample_coupon, sample_profile
 
 PREVIEW_RING = KeyRing(current="preview", keys={"preview": b"preview-key-not-secret-never-deployed-0000"})
 PREVIEW_MESSAGE_ID = "preview-message"
+PREVIEW_TRACKING_BASE = "https://track.example.com"
 
 
 def preview_settings() -> MailSettings:
@@ -31,7 +32,7 @@ def preview_settings() -> MailSettings:
     defaults = parameter_defaults(load_template())
     values = {
         "LINK_KEYS_SECRET": "preview",
-        "TRACKING_BASE_URL": defaults["TrackingBaseUrl"],
+        "TRACKING_BASE_URL": PREVIEW_TRACKING_BASE,  # a stack's is its API's endpoint, known once deployed
         "SENDER_ADDRESS": defaults["SenderAddress"],
         "SENDER_NAME": defaults["SenderName"],
         "SENDER_POSTAL_ADDRESS": defaults["SenderPostalAddress"],

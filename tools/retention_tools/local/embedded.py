@@ -34,6 +34,7 @@ from typing import Any
 
 import boto3
 
+from retention.mail.placeholders import ALLOW_PLACEHOLDERS_ENV
 from retention.store import dynamo
 from retention_tools.local import template as cfn
 
@@ -62,6 +63,8 @@ class LocalResources:
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN
     buckets: dict[str, str] = field(default_factory=dict)
     configuration_sets: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
+    apis: dict[str, str] = field(default_factory=dict)  # logical id -> API id
     environment: dict[str, str] = field(default_factory=dict)
 
 
@@ -86,6 +89,7 @@ class EmbeddedAws:
         self.shared = shared
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
+        self._resolved = self._resolver()  # with the local resources' names once started
 
     def __enter__(self) -> EmbeddedAws:
         return self.start()
@@ -108,6 +112,8 @@ class EmbeddedAws:
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                # The template's example.com sender may "send" here: nothing leaves the process.
+                ALLOW_PLACEHOLDERS_ENV: "embedded-aws",
             }
         )
         dynamo.reset_clients()
@@ -144,19 +150,58 @@ class EmbeddedAws:
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
 
+    @property
+    def stack_name(self) -> str:
+        return f"retention-{self.stage}"
+
     def _resolver(self) -> cfn.Resolver:
-        return cfn.Resolver(
-            parameters=self.parameters,
-            pseudo={"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": f"retention-{self.stage}"},
-        )
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": self.stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        return cfn.Resolver(parameters=self.parameters, pseudo=pseudo, conditions=self.template.get("Conditions", {}))
+
+    def stack_outputs(self) -> dict[str, str]:
+        """The template's ``Outputs`` as this account's stack would show them (those whose
+        condition holds; an output naming something the embedded AWS does not model is left out)."""
+        outputs: dict[str, str] = {}
+        for name, output in self.template.get("Outputs", {}).items():
+            if not self._resolved.holds(output.get("Condition")):
+                continue
+            try:
+                outputs[name] = str(self._resolved.resolve(output["Value"]))
+            except KeyError:
+                continue
+        return outputs
+
+    def register_stack(self, overrides: dict[str, str] | None = None) -> str:
+        """A CloudFormation stack named :attr:`stack_name` whose outputs are :meth:`stack_outputs`
+        (``overrides`` replace some, e.g. a tracking URL served locally), so the tools that read
+        a deployed stack's outputs (``retention doctor --stack``) run against this account; its name."""
+        import warnings
+
+        outputs = {**self.stack_outputs(), **(overrides or {})}
+        body = {
+            "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # moto: WaitConditionHandle "not supported" (nothing to make)
+            self.client("cloudformation").create_stack(StackName=self.stack_name, TemplateBody=json.dumps(body))
+        return self.stack_name
 
     def _create_resources(self) -> None:
-        resolver = self._resolver()
+        resolver = self._resolved = self._resolver()
         self._create_secrets(resolver)
         self._create_buckets(resolver)
         self._create_tables(resolver)
         self._create_queues(resolver)
         self._create_buses(resolver)
+        self._create_topics(resolver)
+        self._create_apis(resolver)
         self._create_email(resolver)  # before the rules: the SES events rule names the configuration set
         self._create_rules(resolver)
         environment: dict[str, str] = {}
@@ -241,14 +286,43 @@ class EmbeddedAws:
             resolver.refs[logical_id] = arn
             self.resources.secrets[logical_id] = arn
 
+    def _create_topics(self, resolver: cfn.Resolver) -> None:
+        """SNS topics (the alarm topic) and their subscriptions (moto confirms them at once)."""
+        sns = self.client("sns")
+        for logical_id in cfn.resources_of_type(self.template, "AWS::SNS::Topic", resolver):
+            arn = sns.create_topic(Name=self._name(logical_id))["TopicArn"]
+            resolver.refs[logical_id] = arn
+            self.resources.topics[logical_id] = arn
+        for resource in cfn.resources_of_type(self.template, "AWS::SNS::Subscription", resolver).values():
+            props = resolver.resolve(resource["Properties"])
+            sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"])
+
+    def _create_apis(self, resolver: cfn.Resolver) -> None:
+        """HTTP APIs, for their ids: the dispatcher's tracking links name the API's endpoint."""
+        apis = self.client("apigatewayv2")
+        for logical_id in cfn.resources_of_type(self.template, "AWS::Serverless::HttpApi", resolver):
+            api_id = apis.create_api(Name=self._name(logical_id), ProtocolType="HTTP")["ApiId"]
+            resolver.refs[logical_id] = api_id
+            self.resources.apis[logical_id] = api_id
+
     def _create_email(self, resolver: cfn.Resolver) -> None:
-        """SES configuration sets, and the sender identity verified (in AWS that is a set-up step)."""
+        """SES configuration sets and their event destinations, and the sender identity verified
+        (in AWS that is a set-up step)."""
         ses = self.client("sesv2")
         for logical_id, resource in cfn.resources_of_type(self.template, "AWS::SES::ConfigurationSet").items():
             name = resolver.resolve(resource["Properties"]["Name"])
             ses.create_configuration_set(ConfigurationSetName=name)
             resolver.refs[logical_id] = name
             self.resources.configuration_sets[logical_id] = name
+        kind = "AWS::SES::ConfigurationSetEventDestination"
+        for resource in cfn.resources_of_type(self.template, kind, resolver).values():
+            props = resolver.resolve(resource["Properties"])
+            destination = dict(props["EventDestination"])
+            ses.create_configuration_set_event_destination(
+                ConfigurationSetName=props["ConfigurationSetName"],
+                EventDestinationName=destination.pop("Name"),
+                EventDestination=destination,
+            )
         sender = str(self.parameters.get("SenderAddress", ""))
         if sender:
             self.client("ses").verify_email_identity(EmailAddress=sender)

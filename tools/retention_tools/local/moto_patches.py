@@ -111,6 +111,7 @@ def apply() -> None:
         _patch_item_size_check()
         _patch_sqs_visibility()
         _patch_ses_account()
+        _patch_ses_event_destinations()
         _applied = True
 
 
@@ -551,3 +552,35 @@ def _patch_ses_account() -> None:
     from moto.sesv2 import urls
 
     urls.url_paths["{0}/v2/email/account$"] = SESV2Response.dispatch
+
+
+def _patch_ses_event_destinations() -> None:
+    """SES v2 ``Create``/``GetConfigurationSetEventDestinations`` (the configuration set's event
+    publishing, which ``retention doctor`` checks), which moto lacks: kept per configuration set."""
+    import json
+
+    from moto.sesv2 import urls
+    from moto.sesv2.models import sesv2_backends
+    from moto.sesv2.responses import SESV2Response
+
+    def destinations(self: Any) -> dict[str, list[dict[str, Any]]]:
+        backend = sesv2_backends[self.current_account][self.region]
+        backend.get_configuration_set(configuration_set_name=self._get_param("ConfigurationSetName"))  # NotFound
+        if not hasattr(backend, "event_destinations"):
+            backend.event_destinations = {}
+        return backend.event_destinations
+
+    def create_configuration_set_event_destination(self: Any) -> str:
+        name, params = self._get_param("ConfigurationSetName"), json.loads(self.body)
+        destination = {"Name": params["EventDestinationName"], **params["EventDestination"]}
+        destinations(self).setdefault(name, []).append(destination)
+        return json.dumps({})
+
+    def get_configuration_set_event_destinations(self: Any) -> str:
+        found = destinations(self).get(self._get_param("ConfigurationSetName"), [])
+        return json.dumps({"EventDestinations": found})
+
+    SESV2Response.create_configuration_set_event_destination = create_configuration_set_event_destination
+    SESV2Response.get_configuration_set_event_destinations = get_configuration_set_event_destinations
+    pattern = "{0}/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/event-destinations$"
+    urls.url_paths[pattern] = SESV2Response.dispatch

@@ -69,11 +69,14 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
         return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
-def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+def resources_of_type(
+    template: dict[str, Any], resource_type: str, resolver: Resolver | None = None
+) -> dict[str, dict[str, Any]]:
+    """The resources of one type; with a ``resolver``, only those whose condition holds."""
     return {
         logical_id: resource
         for logical_id, resource in template.get("Resources", {}).items()
-        if resource.get("Type") == resource_type
+        if resource.get("Type") == resource_type and (resolver is None or resolver.holds(resource.get("Condition")))
     }
 
 
@@ -85,6 +88,13 @@ class Resolver:
     refs: dict[str, Any] = field(default_factory=dict)
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
     pseudo: dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
+    """The template's ``Conditions`` (unevaluated); :meth:`holds` evaluates one."""
+
+    def holds(self, condition: str | None) -> bool:
+        """Whether the named condition is true (no condition: always); a resource or output
+        whose condition is false does not exist."""
+        return condition is None or bool(self.resolve(self.conditions[condition]))
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -95,6 +105,26 @@ class Resolver:
             ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
+            if key == "Condition":
+                return self.holds(arg)
+            if key == "Fn::If":
+                condition, when_true, when_false = arg
+                return self.resolve(when_true if self.holds(condition) else when_false)
+            if key == "Fn::Equals":
+                left, right = self.resolve(arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.resolve(arg[0])
+            if key == "Fn::And":
+                return all(self.resolve(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self.resolve(a) for a in arg)
+            if key == "Fn::Select":
+                index, items = self.resolve(arg)
+                return items[int(index)]
+            if key == "Fn::Split":
+                separator, text = self.resolve(arg)
+                return str(text).split(separator)
             if key == "Fn::GetAtt":
                 logical_id, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
                 return self.attributes[(logical_id, attribute)]
