@@ -23,6 +23,7 @@ from retention.frequency import earliest_send, is_sunset, outside_quiet_hours
 from retention.journeys import rules
 from retention.mail.addresses import deliverable_address
 from retention.mail.stream import stream_allows
+from retention.models.consent import ConsentPolicy, Purpose
 from retention.models.emails import CouponOffer, TemplateKind
 from retention.models.journeys import CouponSpec, ExitCondition, Journey, JourneyFile, Step
 from retention.models.messaging import (
@@ -79,7 +80,10 @@ class Defer:
 
 @dataclass(frozen=True)
 class SkipStep:
-    """A promotion the 80/20 stream rule does not allow now: the journey moves past it."""
+    """A step not sent, the journey moving past it: a promotion the 80/20 stream rule does not
+    allow now, or a marketing step the customer's consent does not allow (``reason`` is counted)."""
+
+    reason: str = "skipped_stream_rule"
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def decide_entry(
     labels: set[str] | None,
     now: datetime,
     definitions: JourneyFile,
+    policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
 ) -> Entry:
     """Whether the event enters the customer in the journey (a new cycle), holds them out, or not."""
     if trigger_key in state.recent_triggers:
@@ -117,7 +122,7 @@ def decide_entry(
         return Ignore("already_in_journey")
     if state.entered_at is not None and now < state.entered_at + timedelta(days=journey.reentry_days):
         return Ignore("reentry_too_soon")
-    if profile is None or not rules.matches_entry(journey, profile, labels):
+    if profile is None or not rules.matches_entry(journey, profile, labels, policy):
         return Ignore("not_eligible")
     offer = None
     if journey.trigger.timer == COUPON_TIMER:
@@ -167,8 +172,6 @@ def suppression_reason(
     """Why this customer must not get this email now, checked at send time (not only at entry)."""
     if contact.suppressed is not None and not _sunset_lifted(contact, profile, journey):
         return contact.suppressed.value
-    if journey.entry.requires_consent and not profile.marketing_consent:
-        return "no_consent"
     if not profile.email:
         return "no_address"
     if deliverable_address(profile.email) is None:
@@ -188,6 +191,7 @@ def decide_step(
     kinds: Mapping[str, TemplateKind],
     stream_window: int,
     promotion_limit: float,
+    policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
 ) -> StepDecision:
     """What happens to the step ``state`` is at: exit, defer (never drop), skip, or send."""
     if profile is None:
@@ -202,6 +206,8 @@ def decide_step(
     if contact.paused_until is not None and contact.paused_until > now:
         return Defer(contact.paused_until, "deferred_paused")
     step = journey.steps[state.next_step]
+    if step.purpose is Purpose.MARKETING and (refusal := rules.consent_refusal(profile, policy)) is not None:
+        return SkipStep(f"skipped_{refusal}")
     template, variant = rules.step_template(profile.customer_id, state.journey, step)
     kind = kinds[template]
     if not stream_allows(contact.kinds(), kind, stream_window, promotion_limit):

@@ -26,6 +26,7 @@ from datetime import datetime
 from retention.journeys import decisions as decide
 from retention.journeys.rules import triggered_by
 from retention.journeys.sending import Mailer, Outcome, send_step
+from retention.models.consent import ConsentPolicy
 from retention.models.engine_events import EngineEvent, JourneyEvent, OrderAppliedEvent, TimerFiredEvent
 from retention.models.journeys import Journey, JourneyFile
 from retention.models.messaging import JourneyState, JourneyStatus, Snapshot, Tally
@@ -46,12 +47,14 @@ class Dispatcher:
         mailer: Mailer,
         publish: Callable[[list[EngineEvent]], object],
         tracking: TrackingRules,
+        policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
     ) -> None:
         self.store = store
         self.definitions = definitions
         self.mailer = mailer
         self.publish = publish
         self.tracking = tracking
+        self.policy = policy
         self.kinds = {name: entry.kind for name, entry in mailer.catalog.templates.items()}
 
     def handle(self, event: JourneyEvent, now: datetime) -> Outcome:
@@ -105,7 +108,16 @@ class Dispatcher:
         stored = snap.states[name]
         coupon = snap.coupons.get(code) if code else None
         entry = decide.decide_entry(
-            name, journey, stored, snap.profile, coupon, event.trigger_key, event.labels, now, self.definitions
+            name,
+            journey,
+            stored,
+            snap.profile,
+            coupon,
+            event.trigger_key,
+            event.labels,
+            now,
+            self.definitions,
+            self.policy,
         )
         match entry:
             case decide.Ignore(why=why):
@@ -152,7 +164,7 @@ class Dispatcher:
         mail = self.mailer
         window, limit = mail.catalog.settings.stream_window, mail.settings.promotion_share_limit
         decision = decide.decide_step(
-            journey, state, snap.profile, snap.contact, now, self.definitions, self.kinds, window, limit
+            journey, state, snap.profile, snap.contact, now, self.definitions, self.kinds, window, limit, self.policy
         )
         day, name = now.date(), state.journey
         if isinstance(decision, decide.Defer):
@@ -172,11 +184,11 @@ class Dispatcher:
                 else:
                     self.store.move(exited, stored.version, None, counted, now, disarm=True)
                 outcome.counts.update(counts)
-            case decide.SkipStep():
+            case decide.SkipStep(reason=reason):
                 moved, timer = decide.advanced(journey, state, now)
-                skipped = [*tallies, Tally(name, day, {"skipped_stream_rule": 1})]
+                skipped = [*tallies, Tally(name, day, {reason: 1})]
                 self.store.move(moved, stored.version, timer, skipped, now, disarm=timer is None)
-                outcome.counts["skipped_stream_rule"] += 1
+                outcome.counts[reason] += 1
             case decide.Send():
                 send_step(
                     self.store, self.mailer, self.publish, journey, state, stored, snap, decision, now, outcome, tallies
