@@ -41,6 +41,7 @@ from retention.store.customers import CustomerStore, Marker, ProfileWrite, write
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
 from retention.store.timers import arm_timer, disarm_timer
 from retention.store.transaction import Write
+from retention.validation import NotYet
 
 Publisher = Callable[[list[EngineEvent]], object]
 
@@ -68,7 +69,7 @@ class RetriesExhausted(RuntimeError):
     """The profile kept changing under us; the message is retried by SQS later."""
 
 
-class OrderNotYetSeen(RuntimeError):
+class OrderNotYetSeen(NotYet):
     """A refund or cancellation for an order the engine has not applied (yet): events overtake
     each other, so the message is retried, and after the queue's retries it waits in the
     dead-letter queue with this reason in the log. It is never dropped."""

@@ -27,7 +27,13 @@ from retention.journeys import decisions as decide
 from retention.journeys.rules import triggered_by
 from retention.journeys.sending import Mailer, Outcome, send_step
 from retention.models.consent import ConsentPolicy
-from retention.models.engine_events import EngineEvent, JourneyEvent, OrderAppliedEvent, TimerFiredEvent
+from retention.models.engine_events import (
+    EngineEvent,
+    JourneyEvent,
+    OrderAppliedEvent,
+    RefundAppliedEvent,
+    TimerFiredEvent,
+)
 from retention.models.journeys import Journey, JourneyFile
 from retention.models.messaging import JourneyState, JourneyStatus, Snapshot, Tally
 from retention.models.timers import COUPON_TIMER, JOURNEY_TIMER
@@ -64,6 +70,9 @@ class Dispatcher:
             return outcome
         if isinstance(event, OrderAppliedEvent):
             self._retrying(lambda: self._order(event, outcome))
+        if isinstance(event, RefundAppliedEvent):
+            self._retrying(lambda: self._refund(event, outcome))
+            return outcome
         qualifier = event.timer_family if isinstance(event, TimerFiredEvent) else None
         for name, journey in self.definitions.journeys.items():
             if triggered_by(journey, event.detail_type, qualifier, event.labels):
@@ -100,6 +109,25 @@ class Dispatcher:
             outcome.counts.update(conversion.counts)
             outcome.counts["attributed_orders"] += int(conversion.attributed)
         outcome.counts["coupon_redeemed"] += int(redeemed is not None)
+
+    def _refund(self, event: RefundAppliedEvent, outcome: Outcome) -> None:
+        """Take a refund off every journey cycle that counted the order, and off the revenue of
+        the email it was credited to: reports show what the shop kept, exactly."""
+        refund = event.detail
+        snap = self.store.order_snapshot(refund.customer_id)
+        taken = decide.refunds_taken(
+            snap.states,
+            refund.order_id,
+            event.trigger_key,
+            refund.amount,
+            refund.order_counts,
+            refund.refunded_at.date(),
+        )
+        if not taken:
+            return
+        moves = [(t.state, snap.states[t.state.journey].version, False) for t in taken]
+        self.store.convert(moves, [tally for t in taken for tally in t.tallies], None, refund.refunded_at)
+        outcome.counts["refunds"] += len(taken)
 
     # ------------------------------------------------------------------ entering
     def _enter(self, name: str, journey: Journey, event: JourneyEvent, now: datetime, outcome: Outcome) -> None:
