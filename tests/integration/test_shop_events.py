@@ -101,6 +101,13 @@ def test_refund_lowers_spend_average_order_value_and_vip_status_exactly(world: W
     assert (record.refunded, record.counts) == (Decimal("60.00"), False)
 
 
+def test_the_sample_refund_applies_to_the_sample_order(world: World) -> None:
+    order, refund = load_event("order_placed.eventbridge"), load_event("order_refunded.eventbridge")
+    assert _ingest(order, refund, refund)["batchItemFailures"] == []
+    profile = _profile("C000042")
+    assert (profile.total_spent, profile.order_count, profile.refunds) == (Decimal("29.40"), 1, 1)
+
+
 def test_cancelled_order_stops_counting(world: World) -> None:
     # Given the sample customer's order and the sample cancellation of another of their orders
     cancelled = load_event("order_cancelled.eventbridge")
