@@ -4,7 +4,8 @@ moto does not enforce IAM, so a missing permission would only show in AWS. Here 
 handlers run a day of the engine (an order, a refund, a customer update and deletion, a
 win-back email, the sweep, opens, a click, an unsubscribe, SES events, the statistics job,
 the health check) with a botocore hook recording each function's DynamoDB operations (the
-items inside a transaction included, Query on an index noted), and the set is compared with what template.yaml grants that function.
+items inside a transaction included, Query on an index noted), and the set is compared with
+what template.yaml grants that function.
 """
 
 from __future__ import annotations
