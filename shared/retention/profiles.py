@@ -133,12 +133,16 @@ def apply_referral_to_referred(profile: CustomerProfile, event: CustomerReferred
 def consent_evidence(
     facts: CustomerFacts, source_event: str, occurred_at: datetime, policy: ConsentPolicy
 ) -> ConsentEvidence | None:
-    """The evidence an event carries (None when it says nothing about consent)."""
+    """The evidence an event carries (None when it says nothing about consent), dated when the
+    customer gave or withdrew it (``consent_at``), else when the event happened."""
     if facts.marketing_consent is None:
         return None
+    # A consent dated after the event that reports it is a shop's clock or mapping error; dated
+    # in the future it would outrank every later statement, so the event's own time is used.
+    given = facts.consent_at if facts.consent_at is not None and facts.consent_at <= occurred_at else occurred_at
     return ConsentEvidence(
         state=ConsentState.GRANTED if facts.marketing_consent else ConsentState.WITHDRAWN,
-        at=facts.consent_at or occurred_at,
+        at=given,
         source_event=source_event,
         source=facts.consent_source,
         policy=policy,

@@ -93,6 +93,13 @@ def test_consent_evidence_is_newest_first_whatever_order_it_arrives_in():
     assert profiles.consent_evidence(order(marketing_consent=None), "x", T0, ConsentPolicy.EXPLICIT) is None
 
 
+def test_a_consent_dated_after_its_event_is_dated_at_the_event():
+    update = CustomerUpdated(
+        customer_id="C1", updated_at=T0, marketing_consent=True, consent_at=T0 + timedelta(days=300)
+    )
+    assert profiles.consent_evidence(update, "u", T0, ConsentPolicy.EXPLICIT).at == T0
+
+
 def test_a_new_profile_has_unknown_consent_never_a_yes():
     assert profiles.new_profile("C1", T0).consent.state is ConsentState.UNKNOWN
     assert profiles.new_profile("C1", T0).marketing_consent is None
