@@ -244,6 +244,21 @@ def test_explicit_policy_sends_no_marketing_email_to_a_customer_without_opt_in(w
     assert sum(c["skipped_no_consent"] for c in skipped.values()) == 1
 
 
+def test_the_consent_policy_parameter_reaches_the_dispatcher(moto_account: None) -> None:
+    # Given a stack deployed with ConsentPolicy=soft-opt-in
+    with EmbeddedAws(
+        stage=f"se{next(_stages)}", shared=True, env=SIMULATION_TIMERS, parameters={"ConsentPolicy": "soft-opt-in"}
+    ):
+        world = World()
+        buyer = treated("SOFT", journey="post_purchase")[0]
+        # When a buyer the shop never asked about consent runs through the post-purchase journey
+        world.order(buyer, T0, marketing_consent=None)
+        world.run_days(T0, 15)
+        # Then, having bought, they get the review request too (until they object)
+        assert settings().consent_policy is ConsentPolicy.SOFT_OPT_IN
+        assert world.templates_to(buyer) == ["post_purchase_thanks", "review_request"]
+
+
 # ------------------------------------------------------------------ deletion
 
 
