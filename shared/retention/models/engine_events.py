@@ -106,10 +106,13 @@ class CustomerUnsubscribedDetail(_Detail):
     message_id: str | None = None
 
 
+SuppressedReason = Literal["bounced", "complained"]
+
+
 class CustomerSuppressedDetail(_Detail):
     """For the shop: the engine will not email this customer any more (``bounced``, ``complained``)."""
 
-    reason: Literal["bounced", "complained"]
+    reason: SuppressedReason
     suppressed_at: UtcDatetime
     message_id: str | None = None
 
@@ -269,8 +272,10 @@ def customer_unsubscribed(customer_id: str, at: datetime, journey: str | None, m
     return EngineEvent("CustomerUnsubscribed", detail, at)
 
 
-def customer_suppressed(customer_id: str, reason: str, at: datetime, message_id: str | None) -> EngineEvent:
-    detail = CustomerSuppressedDetail(customer_id=customer_id, reason=reason, suppressed_at=at, message_id=message_id)  # type: ignore[arg-type]
+def customer_suppressed(
+    customer_id: str, reason: SuppressedReason, at: datetime, message_id: str | None
+) -> EngineEvent:
+    detail = CustomerSuppressedDetail(customer_id=customer_id, reason=reason, suppressed_at=at, message_id=message_id)
     return EngineEvent("CustomerSuppressed", detail, at)
 
 

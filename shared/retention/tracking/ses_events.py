@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from retention.models.engine_events import EngineEvent, customer_suppressed
 from retention.models.messaging import Suppression
@@ -64,7 +65,7 @@ def apply_ses_event(event: SesEvent, store: EngagementStore, journeys: JourneySt
             suppressed = None
             if hard and journeys.suppress(message.record.customer_id, Suppression.BOUNCED, at):
                 suppressed = Suppression.BOUNCED
-            reported = _reported(message, Suppression.BOUNCED, at) if hard else None
+            reported = _reported(message, "bounced", at) if hard else None
             return Applied("counted" if first else "duplicate", suppressed, reported)
         marker, counter = MARKERS[event.eventType]
         first = store.mark_event(message_id, marker, at)
@@ -74,14 +75,14 @@ def apply_ses_event(event: SesEvent, store: EngagementStore, journeys: JourneySt
         complaint = event.eventType == "Complaint"
         if complaint and journeys.suppress(message.record.customer_id, Suppression.COMPLAINED, at):
             suppressed = Suppression.COMPLAINED
-        reported = _reported(message, Suppression.COMPLAINED, at) if complaint else None
+        reported = _reported(message, "complained", at) if complaint else None
         return Applied("counted" if first else "duplicate", suppressed, reported)
     except UnknownMessage:
         return Applied("unknown_message")
 
 
-def _reported(message: TrackedMessage, reason: Suppression, at: datetime) -> EngineEvent:
-    return customer_suppressed(message.record.customer_id, reason.value, at, message.record.message_id)
+def _reported(message: TrackedMessage, reason: Literal["bounced", "complained"], at: datetime) -> EngineEvent:
+    return customer_suppressed(message.record.customer_id, reason, at, message.record.message_id)
 
 
 def _engagement(event: SesEvent, store: EngagementStore, message: TrackedMessage, rules: TrackingRules) -> Applied:
