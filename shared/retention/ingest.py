@@ -17,9 +17,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from retention import clock, profiles, published
-from retention.lifecycle import default_stats, refresh
+from retention.lifecycle import INACTIVITY, default_stats, overdue_timer, refresh
 from retention.models.consent import ConsentEvidence, ConsentPolicy
-from retention.models.engine_events import EngineEvent, order_applied, refund_applied, registered
+from retention.models.engine_events import EngineEvent, as_historical, order_applied, refund_applied, registered
 from retention.models.events import (
     CustomerDeletedEvent,
     CustomerReferredEvent,
@@ -39,7 +39,7 @@ from retention.models.segments import PopulationStats, SegmentDefinitions
 from retention.segments import load_definitions
 from retention.store.customers import CustomerStore, Marker, ProfileWrite, write_order
 from retention.store.errors import AlreadyApplied, ConcurrentUpdate
-from retention.store.timers import arm_timer, disarm_timer
+from retention.store.timers import arm_timer, disarm_timer, hold_timer
 from retention.store.transaction import Write
 from retention.validation import NotYet
 
@@ -192,7 +192,17 @@ def _attempt(event: ShopEvent, store: CustomerStore, policy: ConsentPolicy) -> l
                 order.customer_id, order.order_id, order.placed_at, order.currency, order.total, order.coupon_code, at
             )
             marker = Marker.for_order(record)
-            return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=True, announce=[applied])
+            return _commit(
+                store,
+                marker,
+                [(updated, profile)],
+                at,
+                stats,
+                definitions,
+                rearm=True,
+                announce=[applied],
+                historical=order.historical,
+            )
         case CustomerRegisteredEvent(detail=registration):
             profile = store.get_profile(registration.customer_id)
             updated = profiles.apply_registration(_or_new(profile, registration.customer_id, at), registration, at)
@@ -339,11 +349,14 @@ def _commit(
     rearm: bool,
     announce: list[EngineEvent] | None = None,
     also: Sequence[Write] = (),
+    historical: bool = False,
 ) -> list[EngineEvent]:
     """Reclassify each changed profile and commit marker, profiles and timers in one transaction.
 
     The events to publish are stored on the marker too (its outbox), so a duplicate delivery
-    can publish them again if the first delivery died between commit and publish."""
+    can publish them again if the first delivery died between commit and publish. A
+    ``historical`` change (an imported past order) marks its events historical (they start no
+    journey) and holds an already overdue inactivity timer in the backlog."""
     writes: list[ProfileWrite] = []
     timers = []
     events: list[EngineEvent] = []
@@ -351,10 +364,15 @@ def _commit(
         read_version = read.version if read is not None else 0
         result = refresh(updated, at, stats, definitions, new_version=read_version + 1, rearm_inactivity=rearm)
         writes.append(ProfileWrite(result.profile, read_version))
-        timers.extend(arm_timer(timer, at) for timer in result.timers)
-        timers.extend(disarm_timer(updated.customer_id, kind) for kind in result.disarmed)
+        held = overdue_timer(result.profile, at, stats, definitions, read_version + 1) if historical else None
+        if held is not None:
+            timers.append(hold_timer(held))
+        timers.extend(arm_timer(t, at) for t in result.timers if held is None or t.kind != INACTIVITY)
+        timers.extend(disarm_timer(updated.customer_id, k) for k in result.disarmed if held is None or k != INACTIVITY)
         events.extend(result.events)
     events.extend(announce or [])
+    if historical:
+        events = [as_historical(event) for event in events]
     store.apply(marker.with_outbox(events), writes, [*timers, *also])
     return events
 

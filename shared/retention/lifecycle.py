@@ -60,6 +60,41 @@ def inactivity_timer(
     return Timer(customer_id=profile.customer_id, kind=INACTIVITY, due_at=due, generation=generation, firing=firing)
 
 
+BACKLOG_PAYLOAD = "backlog"
+"""Payload flag of an inactivity timer held in the backlog: when released it announces the
+segment the customer is in even if that is the one stored (the import stored it unannounced)."""
+
+
+def overdue_timer(
+    profile: CustomerProfile,
+    at: datetime,
+    stats: PopulationStats,
+    definitions: SegmentDefinitions,
+    generation: int,
+) -> Timer | None:
+    """For a profile that imported past orders built: the inactivity timer to hold in the backlog
+    when the customer is already overdue at ``at``, else None (the usual timer is right then).
+
+    Overdue means a segment boundary passed since the last order unannounced (a live engine
+    would have told the journeys then: at_risk, lapsed, one-time buyer, churned) or the expected
+    next order is already past (the next crossing, into at_risk, is near). The held timer is due
+    at that first boundary; it waits for the operator's release instead of firing, so an import
+    does not send every overdue customer a win-back the next morning."""
+    if profile.last_order_at is None:
+        return None
+    due = boundaries.next_change_at(profile, profile.last_order_at, stats, definitions)
+    expected = profile.segment.expected_next_order_at if profile.segment else None
+    if due is None or (due > at and (expected is None or expected > at)):
+        return None
+    return Timer(
+        customer_id=profile.customer_id,
+        kind=INACTIVITY,
+        due_at=due,
+        generation=generation,
+        payload={BACKLOG_PAYLOAD: True},
+    )
+
+
 def next_birthday_at(birthday: date, zone: str | None, after: datetime) -> datetime:
     """The next birthday at 09:00 in the customer's zone (UTC if unknown), strictly after ``after``."""
     tz = ZoneInfo(zone) if zone else ZoneInfo("UTC")

@@ -143,7 +143,8 @@ def _fire(
     successor = next((t for t in refreshed.timers if t.kind == timer.kind), None)
     others = [t for t in refreshed.timers if t.kind != timer.kind]
     if timer.kind == INACTIVITY:
-        if refreshed.changed:
+        # A timer released from the backlog announces the segment the import stored unannounced.
+        if refreshed.changed or timer.payload.get(lifecycle.BACKLOG_PAYLOAD):
             events.append(
                 customer_inactive(
                     profile.customer_id,

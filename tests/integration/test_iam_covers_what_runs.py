@@ -2,10 +2,10 @@
 
 moto does not enforce IAM, so a missing permission would only show in AWS. Here the real
 handlers run a day of the engine (an order, a refund, a customer update and deletion, a
-win-back email, the sweep, opens, a click, an unsubscribe, SES events, the statistics job,
-the health check) with a botocore hook recording each function's DynamoDB operations (the
-items inside a transaction included, Query on an index noted), and the set is compared with
-what template.yaml grants that function.
+win-back email, the sweep, opens, a click, an unsubscribe, SES events, the statistics job, the
+health check, a shop webhook's order and refund) with a botocore hook recording each function's
+DynamoDB operations (the items inside a transaction included, Query on an index noted), and the
+set is compared with what template.yaml grants that function.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from conftest import load_event
 from factories import T0
 from journey_helpers import World
 from tracking_helpers import links_of, request
+from webhook_helpers import GENERIC_SENT_AT, SECRETS, sample
 
 from retention import clock
 from retention.journeys.definitions import load_journeys
@@ -75,7 +76,7 @@ def _granted(function: str) -> set[tuple[str, str]]:
 
 def test_each_function_uses_only_what_it_is_granted(moto_account: None) -> None:
     recorder = Recorder()
-    with EmbeddedAws(stage=f"iam{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
+    with EmbeddedAws(stage=f"iam{next(_stages)}", shared=True, env=SIMULATION_TIMERS) as embedded:
         dynamo.client().meta.events.register("before-parameter-build.dynamodb", recorder.hook)
         world = World()
         share = load_journeys().frequency.holdout_share
@@ -93,6 +94,11 @@ def test_each_function_uses_only_what_it_is_granted(moto_account: None) -> None:
                 ]
             }
             assert invoke(load_function("order_ingest").handler, batch)["batchItemFailures"] == []
+        secret = embedded.resources.secrets["ShopWebhookSecrets"]
+        embedded.client("secretsmanager").put_secret_value(SecretId=secret, SecretString=json.dumps(SECRETS))
+        with recorder.acting_as("ShopWebhookFunction"), clock.frozen_at(GENERIC_SENT_AT):
+            for name in ("shopify_orders_create", "shopify_refunds_create"):  # remembers, then reads a link
+                assert invoke(load_function("shop_webhook").handler, sample(name))["statusCode"] == 200
         with recorder.acting_as("SegmentStatsFunction"):
             invoke(load_function("segment_stats").handler, scheduled_event(T0, "segment-stats"))
 

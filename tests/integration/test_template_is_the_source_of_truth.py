@@ -45,5 +45,6 @@ def test_every_sample_event_file_is_used_by_a_test():
 
     root = Path(__file__).resolve().parents[2]
     sources = "".join(p.read_text(encoding="utf-8") for p in (root / "tests").rglob("*.py"))
-    for event_file in (root / "events").glob("*.json"):
-        assert event_file.stem in sources, f"events/{event_file.name} is not exercised by any test"
+    for event_file in (root / "events").rglob("*.json"):
+        name = event_file.relative_to(root / "events")
+        assert event_file.stem in sources, f"events/{name} is not exercised by any test"

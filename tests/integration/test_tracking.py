@@ -182,6 +182,32 @@ def test_preference_page_pauses_for_thirty_days(world: World) -> None:
     assert world.templates_to(cid) == ["winback_miss_you"]  # step two waits for the pause to end
 
 
+def test_a_german_readers_pages_are_in_german(world: World) -> None:
+    # Given a German customer's win-back email
+    cid = _treated("GERMAN")
+    world.order(cid, T0, locale="de-DE", marketing_consent=True)
+    world.drop_pending()
+    world.inactive(cid, SENT)
+    world.deliver(SENT)
+    (message,) = world.mail_to(cid)
+    links = links_of(message)
+    # When they open the footer's pages, Then every page speaks German, with the forms unchanged
+    page = request("GET", f"/u/{links.unsubscribe}", READ)
+    assert page.status == 200 and '<html lang="de">' in page.text and "Möchten Sie diese E-Mails" in page.text
+    assert 'name="List-Unsubscribe" value="One-Click"' in page.text and "30 Tage" in page.text
+    preferences = request("GET", f"/p/{links.preferences}", READ)
+    assert "30 Tage pausieren" in preferences.text and "Von allen abmelden" in preferences.text
+    paused = request("POST", f"/p/{links.preferences}", READ, body=b"action=pause")
+    assert "Bis " in paused.text and (READ + timedelta(days=30)).date().isoformat() in paused.text
+    done = request("POST", f"/u/{links.unsubscribe}", READ, body=b"List-Unsubscribe=One-Click")
+    assert done.status == 200 and "Sie sind abgemeldet" in done.text
+    # And a link nobody can read answers in the browser's language
+    broken = request("GET", "/u/not-a-token", READ, headers={"Accept-Language": "fr;q=0.9, de-AT;q=0.8, en;q=0.5"})
+    assert broken.status in (400, 404) and "Link ungültig" in broken.text
+    english = request("GET", "/u/not-a-token", READ, headers={"Accept-Language": "en-GB,de;q=0.5"})
+    assert "Link not valid" in english.text
+
+
 @pytest.mark.parametrize(
     ("after_click", "credited"),
     [(timedelta(days=5) - timedelta(minutes=1), True), (timedelta(days=5) + timedelta(minutes=1), False)],

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from retention_tools import lint_commands
+
 if TYPE_CHECKING:
     from retention.store.template_bucket import TemplateBucket
     from retention_tools.authoring.publish import Published
@@ -135,19 +137,6 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _templates_lint(args: argparse.Namespace) -> int:
-    from retention_tools.authoring.lint import lint
-
-    problems = lint()
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) in templates/", file=sys.stderr)
-        return 1
-    print("templates: no problems (every template rendered for every sample customer)")
-    return 0
-
-
 def _templates_bucket(args: argparse.Namespace) -> TemplateBucket:
     """The stack's templates bucket (``--stack``: its ``TemplatesBucket`` resource) or ``--bucket``."""
     from retention.store.template_bucket import TemplateBucket
@@ -205,21 +194,6 @@ def _templates_rollback(args: argparse.Namespace) -> int:
     from retention_tools.authoring.publish import rollback
 
     return _publication(args, rollback)
-
-
-def _journeys_lint(args: argparse.Namespace) -> int:
-    from retention.journeys.definitions import JourneyError, parse_journeys
-
-    try:
-        definitions = parse_journeys()
-    except JourneyError as error:
-        print(error, file=sys.stderr)
-        return 1
-    for name, journey in definitions.journeys.items():
-        steps = ", ".join(f"{step.id} (+{step.delay_days:g} d)" for step in journey.steps)
-        print(f"{name}: on {journey.trigger.event.value} → {steps}")
-    print(f"journeys: no problems ({len(definitions.journeys)} journeys)")
-    return 0
 
 
 def _templates_preview(args: argparse.Namespace) -> int:
@@ -320,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--export-format", choices=("csv", "json"), default="csv")
     rep.set_defaults(run=_replay)
 
+    from retention_tools.importer import add_import_command
+
+    add_import_command(commands)
+
     customers = commands.add_parser("customers", help="customer tools against CUSTOMERS_TABLE")
     customer_commands = customers.add_subparsers(dest="customers_command", required=True)
     export = customer_commands.add_parser(
@@ -336,10 +314,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     templates = commands.add_parser("templates", help="marketer tools for the email templates under templates/")
     template_commands = templates.add_subparsers(dest="templates_command", required=True)
-    lint = template_commands.add_parser(
-        "lint", help="render every template for every sample customer and report every problem"
-    )
-    lint.set_defaults(run=_templates_lint)
     preview = template_commands.add_parser("preview", help="write the HTML and text parts of one template")
     preview.add_argument("template", help="template name from templates/emails.yaml")
     who = preview.add_mutually_exclusive_group()
@@ -380,10 +354,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     journeys = commands.add_parser("journeys", help="marketer tools for templates/journeys.yaml")
     journey_commands = journeys.add_subparsers(dest="journeys_command", required=True)
-    journeys_lint = journey_commands.add_parser(
-        "lint", help="validate journeys.yaml against emails.yaml and segments.yaml"
-    )
-    journeys_lint.set_defaults(run=_journeys_lint)
 
     report = commands.add_parser("report", help="email rates, A/B tests, lift and retention rate (CUSTOMERS_TABLE)")
     report.add_argument("--journey", help="one journey only")
@@ -397,8 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tracking = commands.add_parser("tracking", help="marketer tools for templates/tracking.yaml")
     tracking_commands = tracking.add_subparsers(dest="tracking_command", required=True)
-    tracking_lint = tracking_commands.add_parser("lint", help="validate tracking.yaml")
-    tracking_lint.set_defaults(run=_tracking_lint)
+    lint_commands.register(
+        commands, {"templates": template_commands, "journeys": journey_commands, "tracking": tracking_commands}
+    )
     return parser
 
 
@@ -456,24 +427,6 @@ def render_report(report: object, fmt: str) -> str:
 
         return format_html(report)  # type: ignore[arg-type]
     return format_table(report)  # type: ignore[arg-type]
-
-
-def _tracking_lint(args: argparse.Namespace) -> int:
-    from retention.config_files import CatalogError, load_yaml
-    from retention.models.tracking import TrackingRules
-    from retention.paths import templates_dir
-
-    try:
-        rules = load_yaml(templates_dir() / "tracking.yaml", TrackingRules)
-    except CatalogError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(
-        f"tracking: no problems (attribution {rules.attribution_window_days} days, "
-        f"{len(rules.machine_opens.user_agents) + len(rules.machine_opens.exact_user_agents)} proxy user agents, "
-        f"{len(rules.machine_clicks.user_agents)} scanner user agents)"
-    )
-    return 0
 
 
 def _send_test(args: argparse.Namespace) -> int:

@@ -73,6 +73,9 @@ class Dispatcher:
         if isinstance(event, RefundAppliedEvent):
             self._retrying(lambda: self._refund(event, outcome))
             return outcome
+        if event.historical:  # an imported past order: nobody is thanked or welcomed for it
+            outcome.note("historical", event.detail_type)
+            return outcome
         qualifier = event.timer_family if isinstance(event, TimerFiredEvent) else None
         for name, journey in self.definitions.journeys.items():
             if triggered_by(journey, event.detail_type, qualifier, event.labels):

@@ -63,6 +63,8 @@ class SegmentChangedDetail(_Detail):
     rfm: str = ""
     churn_risk: float | None = None
     changed_at: UtcDatetime
+    historical: bool = False
+    """Caused by an imported past order (``retention import``): it starts no journey."""
 
 
 class TimerFiredDetail(_Detail):
@@ -78,6 +80,8 @@ class OrderAppliedDetail(_Detail):
     currency: CurrencyCode
     total: Money
     coupon_code: CouponCode | None = None
+    historical: bool = False
+    """An imported past order (``retention import``): it counts as a conversion but starts no journey."""
 
 
 class RegisteredDetail(_Detail):
@@ -154,6 +158,13 @@ DETAILS: dict[str, type[_Detail]] = {
     "CustomerUnsubscribed": CustomerUnsubscribedDetail,
     "CustomerSuppressed": CustomerSuppressedDetail,
 }
+
+
+def as_historical(event: EngineEvent) -> EngineEvent:
+    """``event`` marked as caused by an imported past order, if its detail can say so."""
+    if "historical" not in type(event.detail).model_fields:
+        return event
+    return EngineEvent(event.detail_type, event.detail.model_copy(update={"historical": True}), event.time)
 
 
 def engine_event_from_outbox(entry: dict[str, Any]) -> EngineEvent:
@@ -304,6 +315,11 @@ class _Envelope(BaseModel):
     @property
     def customer_id(self) -> str:
         return self.detail.customer_id  # type: ignore[attr-defined]
+
+    @property
+    def historical(self) -> bool:
+        """Caused by an imported past order: the dispatcher enters no journey for it."""
+        return bool(getattr(self.detail, "historical", False))
 
 
 class CustomerInactiveEvent(_Envelope):

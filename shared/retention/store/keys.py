@@ -18,6 +18,7 @@ pk                       sk                              item
 ``COUNT#<journey>#<n>``  ``<day>#<step>#<variant>``      write-sharded journey counters
 ``STATS``                ``POPULATION``                  the daily population statistics
 ``SWEEP``                ``CURSOR``                      the timer sweep's cursor
+``SHOPORDER#<p>#<id>``   ``CUSTOMER``                    who placed a platform's order (webhooks, store/shop_orders.py)
 =======================  ==============================  =========================================
 
 A customer's partition sorts ``CONTACT`` < ``COUPON#…`` < ``EVENT#…`` < ``JOURNEY#…`` <
@@ -43,6 +44,8 @@ JOURNEY = "JOURNEY#"
 MESSAGE = "MSG#"
 MESSAGE_SK = "MSG"
 COUNTER = "COUNT#"
+SHOP_ORDER = "SHOPORDER#"
+SHOP_ORDER_SK = "CUSTOMER"
 AFTER_LAST = "~"
 """Sorts after every key character used here: ``JOURNEY#~`` ends a range of journey states."""
 
@@ -118,6 +121,10 @@ def counter_sk_range(since: date, until: date) -> tuple[str, str]:
 def parse_counter_sk(sk: str) -> tuple[str, str, str]:
     day, step, variant = sk.split("#", 2)
     return day, step, variant
+
+
+def shop_order_key(platform: str, order_id: str) -> Key:
+    return key(f"{SHOP_ORDER}{platform}#{order_id}", SHOP_ORDER_SK)
 
 
 STATS_KEY = key("STATS", "POPULATION")

@@ -15,6 +15,14 @@ number), so a sweep that read the index before another sweep fired and re-armed 
 the successor, not the timer it read, and cannot fire it again; and a timer not yet due cannot
 be claimed at all. A claim left by a crashed sweep expires after ``CLAIM_TTL`` and is taken
 over, so nothing is lost.
+
+The *backlog* holds inactivity timers an imported past order found already overdue (the
+customer crossed a segment boundary before the engine knew them). A held timer is the same
+``TIMER#inactivity`` item filed under ``due_bucket = BACKLOG#<shard>`` in the same index: no
+sweep reads that bucket (sweeps read hour buckets), so it never fires by itself, and
+:meth:`TimerStore.backlog` finds every held timer with one Query per shard, no Scan. Releasing
+one re-files it under an hour bucket at the time the operator chose; any live order re-arms
+the item normally (a Put replacing it), which takes it out of the backlog.
 """
 
 from __future__ import annotations
@@ -81,6 +89,23 @@ def arm_timer(timer: Timer, now: datetime, layout: TimerLayout | None = None) ->
     item = {
         **keys.key(keys.customer_pk(timer.customer_id), keys.timer_sk(timer.kind)),
         "due_bucket": {"S": layout.bucket(layout.bucket_start(filed_at), shard)},
+        **dynamo.to_attributes({"type": "timer", **timer.model_dump()}),
+    }
+    return Write("Put", {"Item": item})
+
+
+BACKLOG = "BACKLOG"
+"""The ``due_bucket`` prefix of held timers: ``BACKLOG#<shard>``, never an hour a sweep reads."""
+
+
+def hold_timer(timer: Timer, layout: TimerLayout | None = None) -> Write:
+    """A ``Put`` filing ``timer`` in the backlog (replacing any armed one): it waits for
+    :meth:`TimerStore.release` instead of firing at its (past) due time."""
+    layout = layout or TimerLayout.from_settings()
+    shard = layout.shard_of(timer.customer_id, timer.kind)
+    item = {
+        **keys.key(keys.customer_pk(timer.customer_id), keys.timer_sk(timer.kind)),
+        "due_bucket": {"S": f"{BACKLOG}#{shard}"},
         **dynamo.to_attributes({"type": "timer", **timer.model_dump()}),
     }
     return Write("Put", {"Item": item})
@@ -185,6 +210,41 @@ class TimerStore:
             key = keys.key(keys.customer_pk(timer.customer_id), keys.timer_sk(timer.kind))
             retiring = Write("Delete", {"Key": key, **condition})
         transaction.transact(self.table_name, [retiring, *with_writes])
+
+    def backlog(self) -> Iterator[Timer]:
+        """Every held timer: one Query per shard of the backlog's buckets (never a Scan)."""
+        for shard in range(self.layout.shards):
+            pages = (
+                dynamo.client()
+                .get_paginator("query")
+                .paginate(
+                    TableName=self.table_name,
+                    IndexName=DUE_INDEX,
+                    KeyConditionExpression="due_bucket = :b",
+                    ExpressionAttributeValues={":b": {"S": f"{BACKLOG}#{shard}"}},
+                )
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield _timer(item)
+
+    def release(self, timer: Timer, due_at: datetime, now: datetime) -> bool:
+        """Move a held timer out of the backlog, due at ``due_at``; False when it is no longer
+        that held timer (a live order re-armed it, or an earlier release moved it already)."""
+        released = arm_timer(timer.model_copy(update={"due_at": due_at}), now, self.layout)
+        shard = self.layout.shard_of(timer.customer_id, timer.kind)
+        return transaction.put(
+            self.table_name,
+            {
+                **released.parameters,
+                "ConditionExpression": "due_bucket = :held AND generation = :g AND firing = :f",
+                "ExpressionAttributeValues": {
+                    ":held": {"S": f"{BACKLOG}#{shard}"},
+                    ":g": {"N": str(timer.generation)},
+                    ":f": {"N": str(timer.firing)},
+                },
+            },
+        )
 
     def cursor(self) -> datetime | None:
         item = (

@@ -31,6 +31,7 @@ from retention.store.journeys import JourneyStore
 from retention.tracking import http
 from retention.tracking.errors import RefusedLink
 from retention.tracking.machine import tracking_rules
+from retention.tracking.pages import preferred_language
 from retention.tracking.recorder import PreferenceChange, Tracker, visit_at
 
 app = APIGatewayHttpResolver()
@@ -68,9 +69,10 @@ def unsubscribe_page(token: str) -> Response:
 def unsubscribe(token: str) -> Response:
     if form().get("List-Unsubscribe") != "One-Click":
         return answer_page(400, "invalid")
-    if tracker().unsubscribe(token, visit()).newly:
+    change = tracker().unsubscribe(token, visit())
+    if change.newly:
         metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)
-    return answer_page(200, "unsubscribed")
+    return answer_page(200, "unsubscribed", change=change)
 
 
 @app.get("/p/<token>")
@@ -117,6 +119,12 @@ def answer_page(
     preferences pages link to each other), ``change`` the pause just made (its end date)."""
     mail, rules = mail_settings(), tracking_rules()
     values: dict[str, object] = {"pause_days": rules.pause_days}
+    message = token if token is not None else change.message if change is not None else None
+    language = (
+        message.record.language
+        if message is not None and message.record.language
+        else preferred_language(app.current_event.headers.get("accept-language", ""))
+    )
     if token is not None:
         message_id = token.record.message_id
         values["unsubscribe"] = f"{mail.tracking_base}/u/{key_ring().sign(Purpose.UNSUBSCRIBE, message_id)}"
@@ -124,4 +132,4 @@ def answer_page(
         values["action"] = values["unsubscribe"] if name == "unsubscribe" else values["preferences"]
     if change is not None and change.paused_until is not None:
         values["until"] = change.paused_until.date().isoformat()
-    return http.html(status, name, mail.sender_name, str(mail.shop_url), **values)
+    return http.html(status, name, mail.sender_name, str(mail.shop_url), language, **values)

@@ -52,8 +52,8 @@ def pixel(status: int = 200) -> Response:
     return Response(status_code=status, content_type="image/gif", body=GIF, headers=NO_CACHE)
 
 
-def html(status: int, name: str, shop: str, shop_url: str, **values: object) -> Response:
-    body = page(name, shop, shop_url, **values)
+def html(status: int, name: str, shop: str, shop_url: str, language: str = "", **values: object) -> Response:
+    body = page(name, shop, shop_url, language, **values)
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HTML_HEADERS)
 
 

@@ -4,15 +4,28 @@ Plain templates (``string.Template``) with every value HTML-escaped: nothing a c
 appears on them (the shop's name and address come from the deployment's settings), and the
 tracking function stays free of the email renderer. A neutral page says only that the link does
 not work, never why (no oracle for token forgers).
+
+The words come from ``templates/pages/<language>.yaml`` (:mod:`retention.models.pages`) in the
+language the email was sent in; they are escaped too, so a marketer's file changes what a page
+says, never its markup or its forms.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from html import escape
+from pathlib import Path
 from string import Template
 
+from retention.config_files import CatalogError, load_yaml
+from retention.models.pages import ENGLISH, PageWords
+from retention.observability import logger
+from retention.paths import templates_dir
+
+FALLBACK_LANGUAGE = "en"
+
 _LAYOUT = Template("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="$lang"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>$title · $shop</title>
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f6f4f1;color:#2b2b2b;margin:0}
@@ -31,44 +44,85 @@ $body
 
 PAGES = {
     "unsubscribe": Template(
-        """<p>Do you want to stop receiving these emails from $shop?
-Order confirmations and receipts are not affected.</p>
+        """<p>$text</p>
 <form method="post" action="$action"><input type="hidden" name="List-Unsubscribe" value="One-Click">
-<button type="submit">Unsubscribe</button></form>$pause_offer"""
+<button type="submit">$button</button></form>$pause_offer"""
     ),
     "preferences": Template(
-        """<p>Too many emails? Take a break: we will not email you for $pause_days days,
-then pick up where we left off.</p>
+        """<p>$text</p>
 <form method="post" action="$action"><input type="hidden" name="action" value="pause">
-<button type="submit">Pause for $pause_days days</button></form>
+<button type="submit">$pause_button</button></form>
 <form method="post" action="$unsubscribe"><input type="hidden" name="List-Unsubscribe" value="One-Click">
-<button type="submit" class="quiet">Unsubscribe from all</button></form>"""
+<button type="submit" class="quiet">$unsubscribe_button</button></form>"""
     ),
-    "unsubscribed": Template(
-        "<p>You will not receive these emails any more. It can take a moment for emails already on their way.</p>"
-    ),
-    "paused": Template("<p>Done: no emails from us until $until.</p>"),
-    "invalid": Template("<p>This link does not work. If you copied it, please check it is complete.</p>"),
+    "unsubscribed": Template("<p>$text</p>"),
+    "paused": Template("<p>$text</p>"),
+    "invalid": Template("<p>$text</p>"),
 }
-PAUSE_OFFER = Template('\n<p>Or <a href="$preferences">pause emails for $pause_days days</a> instead.</p>')
-
-TITLES = {
-    "unsubscribe": "Unsubscribe",
-    "preferences": "Email preferences",
-    "unsubscribed": "You are unsubscribed",
-    "paused": "Emails paused",
-    "invalid": "Link not valid",
-}
+PAUSE_OFFER = Template('\n<p><a href="$preferences">$offer</a></p>')
 
 
-def page(name: str, shop: str, shop_url: str = "", **values: object) -> str:
-    """The page ``name`` with ``values`` filled in, every value escaped."""
+def page(name: str, shop: str, shop_url: str = "", language: str = "", **values: object) -> str:
+    """The page ``name`` in ``language`` with ``values`` filled in, every word and value escaped."""
+    words = page_words(language)
     safe = {key: escape(str(value), quote=True) for key, value in values.items() if value is not None}
-    shop = escape(shop or "Our shop", quote=True)
-    safe["shop"] = shop
+    safe["shop"] = escape(shop or words.shop_fallback, quote=True)
+    texts = {
+        field: Template(escape(text, quote=True)).safe_substitute(safe)
+        for field, text in getattr(words, name).model_dump().items()
+    }
     if name == "unsubscribe":
-        safe["pause_offer"] = PAUSE_OFFER.substitute(safe) if "preferences" in safe else ""
+        offer = texts.pop("pause_offer")
+        texts["pause_offer"] = PAUSE_OFFER.substitute(safe, offer=offer) if "preferences" in safe else ""
     link = escape(shop_url, quote=True)
     shop_link = f' · <a href="{link}">{link}</a>' if shop_url else ""
-    body = PAGES[name].substitute(safe)
-    return _LAYOUT.substitute(title=escape(TITLES[name]), shop=shop, shop_link=shop_link, body=body)
+    body = PAGES[name].substitute({**safe, **texts})
+    return _LAYOUT.substitute(
+        lang=escape(language_of(language)), title=texts["title"], shop=safe["shop"], shop_link=shop_link, body=body
+    )
+
+
+def language_of(language: str) -> str:
+    """The language whose words a page for ``language`` shows (``de-AT`` → ``de``, unknown → English)."""
+    code = language.replace("_", "-").split("-")[0].lower()
+    return code if code and code.isalpha() and _file(code, templates_dir()).exists() else FALLBACK_LANGUAGE
+
+
+def preferred_language(accept_language: str) -> str:
+    """The first language of an ``Accept-Language`` header the pages speak (for a link with no
+    readable token, where the email's language is unknown)."""
+    ranked = []
+    for position, part in enumerate(accept_language.split(",")[:20]):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        ranked.append((-weight, position, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        code = tag.split("-")[0].lower()
+        if code.isalpha() and language_of(code) == code:
+            return code
+    return FALLBACK_LANGUAGE
+
+
+def page_words(language: str) -> PageWords:
+    return _words(language_of(language), templates_dir())
+
+
+def _file(language: str, root: Path) -> Path:
+    return root / "pages" / f"{language}.yaml"
+
+
+@cache
+def _words(language: str, root: Path) -> PageWords:
+    """A broken file must not break an unsubscribe page: it is logged and English is shown
+    (``retention templates lint`` reports the same problem before anything is published)."""
+    path = _file(language, root)
+    if not path.exists():
+        return ENGLISH
+    try:
+        return load_yaml(path, PageWords)
+    except CatalogError as error:
+        logger.error("page words unreadable, showing English", extra={"problem": str(error)})
+        return ENGLISH

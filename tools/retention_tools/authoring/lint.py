@@ -13,34 +13,34 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, UndefinedError
 
 from retention.mail import catalog as files
+from retention.mail.catalog import SampleCustomer
 from retention.mail.css import inline_rendered
 from retention.mail.environment import CSS_FILE
 from retention.mail.errors import TemplateRefused
 from retention.mail.html_policy import unsafe_markup
 from retention.mail.promotion import visible_text
-from retention.mail.render import Renderer, RenderError
+from retention.mail.render import RenderedEmail, Renderer, RenderError
 from retention.mail.settings import MailSettings
+from retention.models.pages import PageWords
+from retention.paths import templates_dir
+from retention_tools.authoring.findings import WARNING, Problem, errors, per_sample
+from retention_tools.authoring.markup_balance import describe, unclosed_tags
 from retention_tools.authoring.preview import Preview, preview_settings, render_sample
+from retention_tools.authoring.template_errors import syntax_problem, template_line, undefined_problem
+from retention_tools.authoring.yaml_errors import check_file
 
 _EMPTY_FIELD = re.compile(r"\s[,;]|,\s*[,!?.]|\(\s*\)")
 _WS_BETWEEN_TAGS = re.compile(r">\s+<")
-
-
-@dataclass(frozen=True)
-class Problem:
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+_HREF = re.compile(r'href="([^"]+)"')
+_URL = re.compile(r"https://[^\s<>\"')\]]+")
 
 
 class _Images(HTMLParser):
@@ -111,33 +111,118 @@ _NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Problem]:
-    """Every problem found in ``templates/`` (empty when all is well)."""
+    """Every problem found in ``templates/`` (empty when all is well), errors and warnings."""
     files.clear_caches()
-    problems: list[Problem] = []
+    root = root or templates_dir()
+    problems = _check_yaml(root)
+    if errors(problems):
+        return problems
     try:
-        renderer = Renderer(root)
+        renderer = _RecordingRenderer(root)
         catalog = renderer.catalog
         samples = files.samples(renderer.root).customers
         for language in _languages(renderer):
             files.content_library(language, renderer.root)
             files.layout_words(language, renderer.root)
     except files.CatalogError as error:
-        return [Problem("templates", str(error))]
+        return [*problems, Problem("templates", str(error))]
     problems += _check_files(renderer, catalog)
+    problems += _check_translations(renderer, catalog, _languages(renderer))
+    problems += _check_pages(renderer.root, _languages(renderer))
+    unbalanced = _check_markup(renderer.root)
+    problems += unbalanced
     settings = preview_settings()
     raw = _UninlinedRenderer(renderer.root) if check_inlining else None
     css = (renderer.root / CSS_FILE).read_text(encoding="utf-8")
+    found: dict[Problem, set[str]] = {}
     for template in catalog.templates:
+        where = f"emails/{template}.html"
         for sample in samples:
-            where = f"{template} × {sample.customer_id}"
-            try:
-                preview = render_sample(renderer, template, sample, settings=settings, now=_NOW)
-            except RenderError as error:
-                problems.append(Problem(where, error.reason))
-                continue
-            problems += [Problem(where, message) for message in _check_preview(preview, settings, catalog)]
-            if raw is not None:
-                problems += [Problem(where, message) for message in _check_inlining(preview, raw, css)]
+            for problem in _check_sample(renderer, raw, css, template, sample, settings, catalog):
+                if problem.message.startswith("CSS inlining") and any(
+                    u.where.startswith(where[:-5]) for u in unbalanced
+                ):
+                    continue  # the unclosed tag already says why
+                found.setdefault(problem, set()).add(sample.customer_id)
+    return list(dict.fromkeys(problems + per_sample(found, len(samples))))
+
+
+def _check_sample(
+    renderer: _RecordingRenderer,
+    raw: Renderer | None,
+    css: str,
+    template: str,
+    sample: SampleCustomer,
+    settings: MailSettings,
+    catalog: files.Catalog,
+) -> list[Problem]:
+    where = f"emails/{template}.html"
+    try:
+        preview = render_sample(renderer, template, sample, settings=settings, now=_NOW)
+    except RenderError as error:
+        problem = _render_problem(renderer, template, error)
+        return [] if problem is None else [problem]
+    problems = [Problem(where, message) for message in _check_preview(preview, settings, catalog)]
+    problems += _check_parity(preview, template)
+    if raw is not None:
+        problems += [Problem(where, message) for message in _check_inlining(preview, raw, css)]
+    return problems
+
+
+def _render_problem(renderer: _RecordingRenderer, template: str, error: RenderError) -> Problem | None:
+    """A render error at the template line it came from; None for a compile error, which
+    :func:`_check_files` reports once for the file rather than once per sample."""
+    cause = error.__cause__
+    if isinstance(cause, TemplateSyntaxError):
+        return None
+    located = template_line(cause, renderer.root) if cause is not None else None
+    where, line = located if located else (f"emails/{template}.html", None)
+    if isinstance(cause, UndefinedError) and line is not None:
+        source = (renderer.root / where).read_text(encoding="utf-8")
+        return undefined_problem(cause, where, line, source, renderer.last_context)
+    return Problem(where, error.reason, line)
+
+
+def _check_parity(preview: Preview, template: str) -> list[Problem]:
+    """What one part offers and the other lacks: a reader of the text part must not miss a sale,
+    a coupon or a link the HTML part has (and the other way round)."""
+    rendered, where = preview.rendered, f"emails/{template}.txt"
+    found: list[Problem] = []
+    html_text = visible_text(rendered.html)
+    coupon = preview.coupon_code
+    if coupon and (coupon in html_text) != (coupon in rendered.text):
+        part = "HTML" if coupon in html_text else "text"
+        found.append(Problem(where, f"the coupon code is only in the {part} part", severity=WARNING))
+    if (rendered.html_share.promotion > 0) != (rendered.text_share.promotion > 0):
+        part = "HTML" if rendered.html_share.promotion > 0 else "text"
+        found.append(Problem(where, f"a {{% promo %}} block is only in the {part} part", severity=WARNING))
+    html_links = {link for link in _HREF.findall(rendered.html) if link.startswith("https://")}
+    text_links = set(_URL.findall(rendered.text))
+    for link in sorted(html_links ^ text_links):
+        part = "HTML" if link in html_links else "text"
+        found.append(Problem(where, f"the link {link[:100]} is only in the {part} part", severity=WARNING))
+    return found
+
+
+def _check_markup(root: Path) -> list[Problem]:
+    problems = []
+    for path in sorted((root / "emails").glob("*.html")) + sorted((root / "layout").glob("*.html")):
+        shown = path.relative_to(root).as_posix()
+        for tag, line, column in unclosed_tags(path.read_text(encoding="utf-8")):
+            problems.append(Problem(shown, describe(tag), line, column))
+    return problems
+
+
+def _check_yaml(root: Path) -> list[Problem]:
+    """The marketer-editable YAML the templates need, each problem at its line."""
+    problems = check_file(root / "emails.yaml", "emails.yaml", files.Catalog, "templates")
+    problems += check_file(root / "samples.yaml", "samples.yaml", files.Samples, "templates")
+    for path in sorted((root / "content").glob("*.yaml")):
+        problems += check_file(path, f"content/{path.name}", files.CategoryContent, "templates")
+    for path in sorted((root / "locales").glob("*.yaml")):
+        problems += check_file(path, f"locales/{path.name}", files.LayoutWords, "templates")
+    for path in sorted((root / "pages").glob("*.yaml")):
+        problems += check_file(path, f"pages/{path.name}", PageWords, "templates")
     return problems
 
 
@@ -148,6 +233,32 @@ def _languages(renderer: Renderer) -> set[str]:
         if name.startswith("emails/") and len(parts) == 3:
             languages.add(parts[1])
     return languages
+
+
+def _check_translations(renderer: Renderer, catalog: files.Catalog, languages: set[str]) -> list[Problem]:
+    """Once one email is translated, every email is: a journey must not switch language halfway
+    (a German customer got win-back step 1 in German and step 2 in English)."""
+    default = renderer.catalog.settings.default_locale.split("_")[0]
+    names = set(renderer.env.list_templates(extensions=("html",)))
+    return [
+        Problem(
+            f"emails/{template}.{language}.html",
+            f"missing: customers whose language is {language!r} would get {template!r} in {default!r} "
+            f"while their other emails are in {language!r}",
+        )
+        for template in catalog.templates
+        for language in sorted(languages - {default})
+        if f"emails/{template}.{language}.html" not in names
+    ]
+
+
+def _check_pages(root: Path, languages: set[str]) -> list[Problem]:
+    """The reader's pages (unsubscribe, pause) speak every language an email is written in."""
+    return [
+        Problem(f"pages/{language}.yaml", f"missing: readers of the {language!r} emails would see English pages")
+        for language in sorted(languages)
+        if not (root / "pages" / f"{language}.yaml").exists()
+    ]
 
 
 def _check_files(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
@@ -168,10 +279,22 @@ def _check_files(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
         try:
             renderer.env.get_template(name)
         except TemplateRefused as error:
-            problems.append(Problem(name, f"line {error.lineno}: {error.message}"))
+            problems.append(Problem(name, error.message or str(error), error.lineno, 1))
         except TemplateSyntaxError as error:
-            problems.append(Problem(name, f"syntax error on line {error.lineno}: {error.message}"))
+            failing = error.name or name
+            source = (renderer.root / failing).read_text(encoding="utf-8")
+            problems.append(syntax_problem(error, failing, source, renderer.env))
     return problems
+
+
+class _RecordingRenderer(Renderer):
+    """The real renderer, keeping the last email's data so an unknown name can be matched to a known one."""
+
+    last_context: dict[str, Any]
+
+    def render_context(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
+        self.last_context = context
+        return super().render_context(template, language, context)
 
 
 class _UninlinedRenderer(Renderer):

@@ -49,6 +49,8 @@ class Preview:
     rendered: RenderedEmail
     tracked: TrackedEmail
     limit: float
+    coupon_code: str | None = None
+    """The sample coupon's code given to the render (the email may or may not show it)."""
 
     @property
     def within_limit(self) -> bool:
@@ -67,13 +69,14 @@ def render_sample(
     settings = settings or preview_settings()
     now = now or datetime.now(UTC)
     base = settings.tracking_base
+    coupon = sample_coupon(now, root or renderer.root)
     rendered = renderer.render(
         template,
         sample_profile(sample, now),
         shop=shop_of(settings),
         links=signed_links(PREVIEW_RING, base, PREVIEW_MESSAGE_ID),
         now=now,
-        coupon=sample_coupon(now, root or renderer.root),
+        coupon=coupon,
     )
     tracked = add_tracking(rendered.html, rendered.text, PREVIEW_MESSAGE_ID, PREVIEW_RING, base)
-    return Preview(template, sample, rendered, tracked, settings.promotion_share_limit)
+    return Preview(template, sample, rendered, tracked, settings.promotion_share_limit, coupon.code)

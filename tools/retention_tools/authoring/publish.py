@@ -56,11 +56,12 @@ def collect(root: Path) -> dict[str, bytes]:
 
 
 def problems_in(root: Path) -> list[str]:
-    """The full lint of ``root``: what ``retention templates lint`` and ``journeys lint`` report."""
+    """The errors ``retention lint`` reports for ``root`` (warnings do not stop a publish)."""
     from retention.published import InvalidPublication, validate_directory
-    from retention_tools.authoring.lint import lint
+    from retention_tools.authoring.findings import errors
+    from retention_tools.authoring.lint_all import lint_everything
 
-    problems = [str(problem) for problem in lint(root)]
+    problems = [str(problem) for problem in errors(lint_everything(root))]
     try:
         validate_directory(root)
     except InvalidPublication as error:

@@ -374,9 +374,11 @@ def reset_service_clients() -> None:
 def _reset_settings() -> None:
     from aws_lambda_powertools.utilities import parameters
 
+    from retention.connectors.settings import connector_settings
     from retention.mail.settings import mail_settings
     from retention.settings import settings
 
     settings.cache_clear()
+    connector_settings.cache_clear()
     mail_settings.cache_clear()
     parameters.clear_caches()  # secrets cached by Powertools belong to the previous account
