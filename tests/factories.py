@@ -28,6 +28,7 @@ def order_detail(
         "currency": "EUR",
         "total": total,
         "items": [{"sku": "SKU-1", "name": "Beans", "category": category, "price": total, "qty": 1}],
+        "marketing_consent": True,  # opted in at checkout: tests about consent itself say otherwise
     }
     detail.update(extra)
     return detail

@@ -42,6 +42,7 @@ def profile(**overrides: object) -> CustomerProfile:
         "email": "leyla@example.com",
         "name": "Leyla Mammadova",
         "order_count": 2,
+        "marketing_consent": True,
         "categories": {"coffee-beans": 2},
         "last_items": [
             ItemSummary(sku="BEAN-COL-250", name="Colombia Huila 250 g", category="coffee-beans", price="12.90", qty=1)

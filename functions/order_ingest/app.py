@@ -1,8 +1,7 @@
 """Order ingest: shop events from SQS (fed by EventBridge) into customer profiles, once each.
 
-Each record fails alone (partial batch response) and always with a reason in the log: a message
-no retry can cure is refused (InvalidEvent, then the dead-letter queue); anything else is retried.
-"""
+Each record fails alone (partial batch response) with a reason in the log: a message no retry can
+cure is refused (InvalidEvent, then the DLQ); anything else is retried, then dead-lettered."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from retention.forget import eraser
 from retention.ingest import ImplausibleDate, Outcome, apply_shop_event
 from retention.models.events import ShopEvent
 from retention.observability import logger, metrics, tracer
@@ -23,9 +23,8 @@ from retention.store.customers import CustomerStore
 from retention.validation import InvalidEvent, failure_reason, load_json, require_sqs_batch
 
 REFUSED = (InvalidEvent, ValidationError, CurrencyMismatch, ImplausibleDate, OverflowError, RecursionError)
-"""Failures that no retry can cure: what the message says is wrong or out of range."""
+"""Failures no retry can cure (a refund for an order not applied yet is retried, not refused)."""
 
-# A wholly bad batch is reported item by item, never raised: each bad record alone goes to the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -40,8 +39,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
 def record_handler(record: SQSRecord) -> None:
     try:
         shop_event = parse(event=load_json(record.body), model=ShopEvent)
-        store, skew = CustomerStore(settings().customers_table), settings().max_clock_skew
-        outcome = apply_shop_event(shop_event, store, publish=_publish, max_skew=skew)
+        config, store = settings(), CustomerStore(settings().customers_table)
+        erase = eraser(config.customers_table)
+        outcome = apply_shop_event(shop_event, store, _publish, config.max_clock_skew, config.consent_policy, erase)
     except REFUSED as exc:
         reason = failure_reason(exc)
         logger.warning("rejected shop event", message_id=record.message_id, reason=reason)

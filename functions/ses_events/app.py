@@ -17,6 +17,7 @@ from retention import published
 from retention.models.ses_events import SesEventEnvelope
 from retention.observability import logger, metrics, tracer
 from retention.settings import settings
+from retention.store import bus
 from retention.store.engagement import EngagementStore
 from retention.store.journeys import JourneyStore
 from retention.tracking.machine import tracking_rules
@@ -41,6 +42,8 @@ def record_handler(record: SQSRecord) -> None:
     metrics.add_metric(name=f"Ses{event.eventType.replace(' ', '')}", unit=MetricUnit.Count, value=1)
     if applied.suppressed is not None:
         logger.info("customer suppressed", reason=applied.suppressed.value, message_id=event.message_id)
+    if applied.reported is not None:  # the shop mirrors it (CustomerSuppressed on the bus)
+        bus.publish(settings().event_bus_name, [applied.reported])
     if applied.outcome in ("not_ours", "unknown_message"):
         logger.info("SES event for mail without a send record", outcome=applied.outcome, type=event.eventType)
 

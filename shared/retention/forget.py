@@ -11,8 +11,10 @@ an id that was never sent is simply not found. Data access: store/erasure.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from retention.journeys.definitions import load_journeys
 from retention.journeys.rules import message_id_for
 from retention.models.journeys import JourneyFile
 from retention.store.erasure import ErasureStore
@@ -36,3 +38,8 @@ def forget_customer(store: ErasureStore, definitions: JourneyFile, customer_id: 
     referral = store.referral_marker(partition.referred_by, customer_id) if partition.referred_by else []
     store.delete(partition.item_keys + sends + referral)
     return Forgotten(len(partition.item_keys), len(sends), len(referral))
+
+
+def eraser(table_name: str) -> Callable[[str], Forgotten]:
+    """Erasure bound to a table and the journeys in use: what a shop's ``CustomerDeleted`` runs."""
+    return lambda customer_id: forget_customer(ErasureStore(table_name), load_journeys(), customer_id)

@@ -12,7 +12,14 @@ import bisect
 from datetime import datetime
 from decimal import Decimal
 
-from retention.models.events import CustomerFacts, CustomerReferred, CustomerRegistered, OrderPlaced
+from retention.models.consent import ConsentEvidence, ConsentPolicy, ConsentState
+from retention.models.events import (
+    CustomerFacts,
+    CustomerReferred,
+    CustomerRegistered,
+    CustomerUpdated,
+    OrderPlaced,
+)
 from retention.models.profile import (
     MAX_COUPONS,
     MAX_LAST_ITEMS,
@@ -34,7 +41,7 @@ def new_profile(customer_id: str, at: datetime) -> CustomerProfile:
 
 def _apply_facts(profile: CustomerProfile, facts: CustomerFacts) -> dict[str, object]:
     changes: dict[str, object] = {}
-    for field in ("locale", "time_zone", "birthday", "marketing_consent"):
+    for field in ("locale", "time_zone", "birthday"):
         value = getattr(facts, field)
         if value is not None:
             changes[field] = value
@@ -118,6 +125,134 @@ def apply_referral_to_referred(profile: CustomerProfile, event: CustomerReferred
     if profile.referred_by is not None:
         return profile
     return profile.model_copy(update={"referred_by": event.referrer_id, "updated_at": at})
+
+
+# ------------------------------------------------------------------ consent
+
+
+def consent_evidence(
+    facts: CustomerFacts, source_event: str, occurred_at: datetime, policy: ConsentPolicy
+) -> ConsentEvidence | None:
+    """The evidence an event carries (None when it says nothing about consent), dated when the
+    customer gave or withdrew it (``consent_at``), else when the event happened."""
+    if facts.marketing_consent is None:
+        return None
+    # A consent dated after the event that reports it is a shop's clock or mapping error; dated
+    # in the future it would outrank every later statement, so the event's own time is used.
+    given = facts.consent_at if facts.consent_at is not None and facts.consent_at <= occurred_at else occurred_at
+    return ConsentEvidence(
+        state=ConsentState.GRANTED if facts.marketing_consent else ConsentState.WITHDRAWN,
+        at=given,
+        source_event=source_event,
+        source=facts.consent_source,
+        policy=policy,
+    )
+
+
+def record_consent(profile: CustomerProfile, evidence: ConsentEvidence | None) -> CustomerProfile:
+    """The profile with ``evidence`` if it is the newest statement (late events never undo a newer one)."""
+    if evidence is None:
+        return profile
+    current = profile.consent
+    if current.at is not None and evidence.at is not None and evidence.at < current.at:
+        return profile
+    return profile.model_copy(update={"consent": evidence})
+
+
+# ------------------------------------------------------------------ updates without an order
+
+
+def apply_update(profile: CustomerProfile, update: CustomerUpdated, at: datetime) -> CustomerProfile:
+    """Contact facts from a ``CustomerUpdated``; one older than the newest applied changes nothing
+    (consent is dated on its own and goes through :func:`record_consent`). Absent fields stay."""
+    if profile.facts_updated_at is not None and update.updated_at < profile.facts_updated_at:
+        return profile
+    changes: dict[str, object] = {"facts_updated_at": update.updated_at, "updated_at": at}
+    if update.email is not None:
+        changes["email"] = update.email
+    if update.name is not None:
+        changes["name"] = update.name
+    changes.update(_apply_facts(profile, update))
+    return profile.model_copy(update=changes)
+
+
+def apply_reregistration(profile: CustomerProfile, event: CustomerRegistered, at: datetime) -> CustomerProfile:
+    """A second registration of a known customer: its facts, unless an order or update is newer."""
+    newest = max(filter(None, (profile.last_order_at, profile.facts_updated_at)), default=None)
+    if newest is not None and event.registered_at < newest:
+        return profile
+    changes: dict[str, object] = {"email": event.email, "updated_at": at, "facts_updated_at": event.registered_at}
+    if event.name:
+        changes["name"] = event.name
+    changes.update(_apply_facts(profile, event))
+    return profile.model_copy(update=changes)
+
+
+# ------------------------------------------------------------------ refunds and cancellations
+
+
+def _uncount(profile: CustomerProfile, record: OrderRecord) -> dict[str, object]:
+    """The profile fields without ``record`` as an order (cancelled or fully refunded)."""
+    categories = dict(profile.categories)
+    for category in record.categories:
+        if categories.get(category, 0) > 1:
+            categories[category] -= 1
+        else:
+            categories.pop(category, None)
+    order_dates = list(profile.order_dates)
+    if record.placed_at in order_dates:
+        order_dates.remove(record.placed_at)
+    count = max(0, profile.order_count - 1)
+    changes: dict[str, object] = {"order_count": count, "categories": categories, "order_dates": order_dates}
+    if count == 0:
+        changes |= {"first_order_at": None, "last_order_at": None}
+    else:
+        if record.placed_at == profile.last_order_at and order_dates:
+            changes["last_order_at"] = order_dates[-1]
+        if record.placed_at == profile.first_order_at and order_dates and len(order_dates) == count:
+            changes["first_order_at"] = order_dates[0]
+    return changes
+
+
+def apply_refund(
+    profile: CustomerProfile, record: OrderRecord, amount: Decimal, at: datetime
+) -> tuple[CustomerProfile, OrderRecord, Decimal]:
+    """The profile and order after refunding ``amount``, capped at what the order is still worth.
+
+    Returns the amount actually taken off (0 when the order is cancelled or already refunded in
+    full). The refund that empties the order makes it stop counting as an order."""
+    applied = min(amount, record.remaining)
+    if applied <= 0:
+        return profile, record, Decimal(0)
+    refunded = record.model_copy(update={"refunded": record.refunded + applied})
+    changes: dict[str, object] = {
+        "total_spent": max(Decimal(0), profile.total_spent - applied),
+        "refunded_total": profile.refunded_total + applied,
+        "refunds": profile.refunds + 1,
+        "updated_at": at,
+    }
+    if record.counts and not refunded.counts:
+        changes |= _uncount(profile, record)
+    return profile.model_copy(update=changes), refunded, applied
+
+
+def apply_cancellation(
+    profile: CustomerProfile, record: OrderRecord, cancelled_at: datetime, at: datetime
+) -> tuple[CustomerProfile, OrderRecord, Decimal]:
+    """The profile and order after cancelling it: what it was still worth comes off the spend and
+    it stops counting as an order. Returns the amount taken off."""
+    if record.cancelled_at is not None:
+        return profile, record, Decimal(0)
+    taken = record.remaining
+    cancelled = record.model_copy(update={"cancelled_at": cancelled_at})
+    changes: dict[str, object] = {
+        "total_spent": max(Decimal(0), profile.total_spent - taken),
+        "cancelled_orders": profile.cancelled_orders + 1,
+        "updated_at": at,
+    }
+    if record.counts:
+        changes |= _uncount(profile, record)
+    return profile.model_copy(update=changes), cancelled, taken
 
 
 def repeat_purchase_rate(order_counts: list[int]) -> Decimal:

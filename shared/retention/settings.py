@@ -8,6 +8,8 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retention.models.consent import ConsentPolicy
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -17,6 +19,8 @@ class Settings(BaseModel):
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     timer_shards: int = Field(default=8, ge=1, le=64, alias="TIMER_SHARDS")
     timer_bucket_hours: int = Field(default=1, ge=1, le=24, alias="TIMER_BUCKET_HOURS")
+    consent_policy: ConsentPolicy = Field(default=ConsentPolicy.EXPLICIT, alias="CONSENT_POLICY")
+    """``explicit``: marketing email only with a recorded opt-in; ``soft-opt-in``: buyers too, until they object."""
     max_clock_skew_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400, alias="MAX_CLOCK_SKEW_SECONDS")
     """How far in the future a shop event may be dated and still be applied: shop clocks drift
     and time zones get mislabelled, but an order dated next year is an error that would pin the

@@ -91,6 +91,12 @@ def nesting_depth(text: str, stop_above: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
+class NotYet(RuntimeError):
+    """A failure a later delivery may cure (an event that overtook the one it depends on). Its
+    text names identifiers only, so it is the logged reason; the message is retried, then waits
+    in the dead-letter queue."""
+
+
 def failure_reason(error: BaseException) -> str:
     """A one-line reason for any failure of one record, PII-free: validation problems name
     their fields (:func:`describe`); our own refusals carry their message; anything else is named
@@ -99,6 +105,8 @@ def failure_reason(error: BaseException) -> str:
         return describe(error)
     if isinstance(error, ValueError) and type(error).__module__.startswith("retention."):
         return describe(error)  # a domain refusal (CurrencyMismatch, ImplausibleDate): its text is the reason
+    if isinstance(error, NotYet):
+        return f"{type(error).__name__}: {error}"
     if isinstance(error, RecursionError):
         return "RecursionError: input nested too deeply to process"
     if isinstance(error, OverflowError):

@@ -36,8 +36,26 @@ def test_every_shop_event_is_applied_once_or_dead_lettered(year: DemoResult) -> 
         if e.detail_type in ("CustomerRegistered", "OrderPlaced") and shop_event_is_valid(e)
     }
     assert year.summary.customers == len(known)
-    # ... plus the orders the simulated audience placed after clicking an email
-    assert year.summary.orders == _good(events, "OrderPlaced") + year.audience.get("follow_up_orders_published", 0)
+    # ... less the cancelled and fully refunded ones, plus those the simulated audience placed after clicking an email
+    totals = {e.detail["order_id"]: e.detail["total"] for e in events if e.detail_type == "OrderPlaced"}
+    voided = _good(events, "OrderCancelled") + sum(
+        1
+        for e in events
+        if e.detail_type == "OrderRefunded"
+        and shop_event_is_valid(e)
+        and totals[e.detail["order_id"]] == e.detail["amount"]
+    )
+    assert voided > 0
+    follow_ups = year.audience.get("follow_up_orders_published", 0)
+    assert year.summary.orders == _good(events, "OrderPlaced") - voided + follow_ups
+    # The shop's changes were applied and the summary shows them
+    changes = year.shop_events
+    assert changes["partial refunds"] and changes["cancellations"] and changes["consent withdrawals"]
+    assert changes["e-mail changes"]
+    assert year.summary.refunds == _good(events, "OrderRefunded")
+    assert year.summary.consent["withdrawn"] > 0 and year.summary.consent["granted"] > year.summary.consent["unknown"]
+    text = format_result(year)
+    assert "refunds applied" in text and "consent withdrawals" in text and "e-mail changes" in text
     # Malformed events are dead-lettered (a malformed event that was also re-sent, once per delivery)
     assert MALFORMED <= year.replay.dead_lettered <= MALFORMED + year.replay.redelivered
     assert "repeat-purchase rate" in format_result(year)

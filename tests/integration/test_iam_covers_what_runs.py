@@ -1,10 +1,11 @@
 """Every DynamoDB operation a function performs at run time is one its IAM statement grants.
 
 moto does not enforce IAM, so a missing permission would only show in AWS. Here the real
-handlers run a day of the engine (an order, a win-back email, the sweep, opens, a click, an
-unsubscribe, SES events, the statistics job, the health check, a shop webhook's order and
-refund) with a botocore hook recording each function's DynamoDB operations (the items inside
-a transaction included, Query on an index noted), and the set is compared with what template.yaml grants that function.
+handlers run a day of the engine (an order, a refund, a customer update and deletion, a
+win-back email, the sweep, opens, a click, an unsubscribe, SES events, the statistics job, the
+health check, a shop webhook's order and refund) with a botocore hook recording each function's
+DynamoDB operations (the items inside a transaction included, Query on an index noted), and the
+set is compared with what template.yaml grants that function.
 """
 
 from __future__ import annotations
@@ -85,6 +86,14 @@ def test_each_function_uses_only_what_it_is_granted(moto_account: None) -> None:
         # the samples are dated 14 and 15 March: ingested on the 16th, within the clock skew
         with recorder.acting_as("OrderIngestFunction"), clock.frozen_at(T0 + timedelta(days=15)):
             invoke(load_function("order_ingest").handler, ingest)
+            later = ("order_refunded", "customer_updated", "customer_registered", "customer_deleted")
+            bodies = [load_event(f"{name}.eventbridge") for name in later]
+            batch = {
+                "Records": [
+                    {**ingest["Records"][0], "messageId": f"x{n}", "body": json.dumps(b)} for n, b in enumerate(bodies)
+                ]
+            }
+            assert invoke(load_function("order_ingest").handler, batch)["batchItemFailures"] == []
         secret = embedded.resources.secrets["ShopWebhookSecrets"]
         embedded.client("secretsmanager").put_secret_value(SecretId=secret, SecretString=json.dumps(SECRETS))
         with recorder.acting_as("ShopWebhookFunction"), clock.frozen_at(GENERIC_SENT_AT):

@@ -160,8 +160,16 @@ def test_events_from_other_sources_are_not_routed_to_the_queue(aws):
 def test_replay_with_redeliveries_counts_each_order_once(aws):
     events = generate_history(customers=40, seed=5)
     orders = sum(1 for e in events if e.detail_type == "OrderPlaced")
+    totals = {e.detail["order_id"]: e.detail["total"] for e in events if e.detail_type == "OrderPlaced"}
+    cancelled = sum(1 for e in events if e.detail_type == "OrderCancelled")
+    refunded_in_full = sum(
+        1 for e in events if e.detail_type == "OrderRefunded" and e.detail["amount"] == totals[e.detail["order_id"]]
+    )
     stats = replay(aws, events, redeliver_share=0.5, seed=2)
-    total_orders = sum(p.order_count for p in _store().scan_profiles())
+    profiles = list(_store().scan_profiles())
     assert stats.redelivered > 0
-    assert total_orders == orders
+    # every order counted once, less those cancelled or refunded in full (each once, however often delivered)
+    assert cancelled and refunded_in_full
+    assert sum(p.order_count for p in profiles) == orders - cancelled - refunded_in_full
+    assert sum(p.refunds for p in profiles) == sum(1 for e in events if e.detail_type == "OrderRefunded")
     assert stats.dead_lettered == 0

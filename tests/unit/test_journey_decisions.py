@@ -14,6 +14,7 @@ import pytest
 
 from retention.journeys import decisions, rules
 from retention.journeys.decisions import Defer, Enter, Exit, HoldOut, Ignore, Send, SkipStep
+from retention.models.consent import ConsentEvidence, ConsentPolicy
 from retention.models.emails import TemplateKind
 from retention.models.journeys import Journey, JourneyFile
 from retention.models.messaging import (
@@ -301,20 +302,56 @@ def test_a_suppressed_contact_exits_with_the_suppression_as_reason(suppression):
 @pytest.mark.parametrize(
     ("customer", "reason"),
     [
-        (profile(marketing_consent=False), "no_consent"),
         (profile(email=None), "no_address"),
         (profile(email="zoë@example.com"), "undeliverable_address"),  # SES cannot send to a UTF-8 local part
         (profile(email="no-at-sign"), "undeliverable_address"),
     ],
 )
-def test_consent_and_address_are_checked_again_at_send_time(customer, reason):
+def test_the_address_is_checked_again_at_send_time(customer, reason):
     assert step(customer=customer) == Exit(reason, {"suppressed": 1, f"suppressed_{reason}": 1})
 
 
-def test_a_journey_that_does_not_need_consent_still_needs_an_address():
-    no_consent_needed = journey(entry={"segments": ["at_risk"], "requires_consent": False})
+def test_a_marketing_step_without_consent_is_skipped_with_the_reason_counted():
+    # Given a customer who withdrew consent, and another the shop never asked
+    withdrawn, unknown = profile(marketing_consent=False), profile(consent=ConsentEvidence())
+    # Then a marketing step is skipped (the journey moves on), each with its reason
+    assert step(customer=withdrawn) == SkipStep("skipped_consent_withdrawn")
+    assert step(customer=unknown) == SkipStep("skipped_no_consent")
 
-    assert isinstance(step(customer=profile(marketing_consent=False), winback=no_consent_needed), Send)
+
+def test_soft_opt_in_lets_buyers_get_marketing_until_they_object_but_not_prospects():
+    def under_soft_opt_in(customer: CustomerProfile) -> decisions.StepDecision:
+        winback = journey()
+        return decisions.decide_step(
+            winback,
+            active(),
+            customer,
+            contact(),
+            NOW,
+            definitions(winback),
+            KINDS,
+            WINDOW,
+            LIMIT,
+            ConsentPolicy.SOFT_OPT_IN,
+        )
+
+    buyer = profile(consent=ConsentEvidence())
+    prospect = profile(consent=ConsentEvidence(), order_count=0, last_order_at=None)
+    assert isinstance(under_soft_opt_in(buyer), Send)
+    assert under_soft_opt_in(prospect) == SkipStep("skipped_no_consent")
+    assert under_soft_opt_in(profile(marketing_consent=False)) == SkipStep("skipped_consent_withdrawn")
+    assert step(customer=buyer) == SkipStep("skipped_no_consent")  # explicit: a purchase is no opt-in
+
+
+def test_a_service_step_goes_out_without_marketing_consent_but_still_needs_an_address():
+    service = journey(
+        entry={"segments": ["at_risk"], "requires_consent": False},
+        steps=[{"id": "thanks", "delay_days": 0, "template": "helpful", "purpose": "service"}],
+    )
+    assert isinstance(step(customer=profile(marketing_consent=False), winback=service), Send)
+    assert step(customer=profile(marketing_consent=False, email=None), winback=service) == Exit(
+        "no_address", {"suppressed": 1, "suppressed_no_address": 1}
+    )
 
 
 def test_after_eight_unopened_emails_in_a_row_the_customer_is_sunset_for_good():

@@ -9,6 +9,7 @@ from mail_helpers import profile, template_root
 
 from retention.journeys.definitions import JourneyError, parse_journeys
 from retention.journeys.rules import choose_variant, in_holdout, matches_entry, step_template
+from retention.models.consent import ConsentEvidence
 from retention.models.segments import Classification
 
 
@@ -61,6 +62,9 @@ def test_entry_filter_checks_consent_segment_and_locale() -> None:
     at_risk = profile(segment=Classification(lifecycle="at_risk", customer_type="satisfied"))
     assert matches_entry(winback, at_risk)
     assert not matches_entry(winback, profile(marketing_consent=False))
+    assert not matches_entry(winback, profile(consent=ConsentEvidence()))  # unknown is no yes
+    post_purchase = parse_journeys().journeys["post_purchase"]  # its thanks is a service email
+    assert matches_entry(post_purchase, profile(consent=ConsentEvidence()))
     assert not matches_entry(winback, profile(segment=Classification(lifecycle="vip", customer_type="satisfied")))
     referral = parse_journeys().journeys["referral"]
     advocate = profile(segment=Classification(lifecycle="active", customer_type="satisfied", tags=["advocate"]))

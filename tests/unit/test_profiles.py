@@ -9,6 +9,7 @@ import pytest
 from factories import T0, order, shop_event
 
 from retention import profiles
+from retention.models.consent import ConsentPolicy
 from retention.models.events import CustomerReferred, CustomerRegistered
 
 
@@ -85,6 +86,8 @@ def test_registration_sets_optional_facts_without_erasing_known_ones():
         customer_id="C1", email="a@example.com", registered_at=T0, locale="uk-UA", marketing_consent=False
     )
     profile = profiles.apply_registration(profile, registration, T0)
+    evidence = profiles.consent_evidence(registration, "CustomerRegistered:C1", T0, ConsentPolicy.EXPLICIT)
+    profile = profiles.record_consent(profile, evidence)
     assert profile.time_zone == "Europe/Kyiv"
     assert profile.locale == "uk_UA"
     assert profile.marketing_consent is False

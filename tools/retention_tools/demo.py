@@ -19,7 +19,7 @@ from retention.store.history import HistoryStore
 from retention.tracking.machine import tracking_rules
 from retention_tools.local.audience import Audience
 from retention_tools.local.embedded import EmbeddedAws
-from retention_tools.local.history import HISTORY_END, HISTORY_START, generate_history
+from retention_tools.local.history import HISTORY_END, HISTORY_START, ShopEventRecord, generate_history
 from retention_tools.local.http_api import LocalHttpApi
 from retention_tools.local.outbox import OutboxMail, sent_count, sent_mail, write_outbox
 from retention_tools.local.replay import ReplayStats, queue_depth, replay
@@ -37,6 +37,8 @@ JOURNEY_COLUMNS = (
     ("deferred_frequency_cap", "capped"),
     ("deferred_quiet_hours", "quiet hrs"),
     ("skipped_stream_rule", "80/20 skip"),
+    ("skipped_no_consent", "no consent"),
+    ("skipped_consent_withdrawn", "withdrawn"),
     ("exited_ordered", "exit order"),
     ("converted", "orders after"),
     ("converted_holdout", "ctrl orders"),
@@ -64,6 +66,8 @@ class DemoResult:
     report: Report | None = None
     report_path: Path | None = None
     tracking_url: str = ""
+    shop_events: Counter[str] = field(default_factory=Counter)
+    """What the shop sent besides orders and registrations: refunds, cancellations, updates."""
 
 
 def run_demo(
@@ -126,6 +130,7 @@ def run_demo(
             result.opened = audience.did.get("human_opens", 0)
             result.report = report
             result.tracking_url = api.url
+            result.shop_events = shop_changes(events)
             if report_path is not None:
                 from retention_tools.report_html import format_html
 
@@ -180,6 +185,25 @@ def _days(n: int):
     return timedelta(days=n)
 
 
+def shop_changes(events: list[ShopEventRecord]) -> Counter[str]:
+    """Refunds (full / partial), cancellations, consent withdrawals and e-mail changes in a history."""
+    totals = {e.detail["order_id"]: e.detail.get("total") for e in events if e.detail_type == "OrderPlaced"}
+    found: Counter[str] = Counter()
+    for event in events:
+        detail = event.detail
+        if event.detail_type == "OrderRefunded":
+            full = totals.get(detail.get("order_id")) == detail.get("amount")
+            found["full refunds" if full else "partial refunds"] += 1
+        elif event.detail_type == "OrderCancelled":
+            found["cancellations"] += 1
+        elif event.detail_type == "CustomerUpdated":
+            if detail.get("marketing_consent") is False:
+                found["consent withdrawals"] += 1
+            if "email" in detail:
+                found["e-mail changes"] += 1
+    return found
+
+
 def format_result(result: DemoResult) -> str:
     s, r = result.summary, result.replay
     rows = [
@@ -197,6 +221,12 @@ def format_result(result: DemoResult) -> str:
         ("repeat-purchase rate", f"{s.repeat_purchase_rate} %"),
         ("top 20 % of buyers", f"{s.top_fifth_revenue_share} % of revenue"),
         ("referrers", f"{s.referrers:,}"),
+        ("shop changes", ", ".join(f"{n:,} {what}" for what, n in sorted(result.shop_events.items())) or "none"),
+        (
+            "refunds applied",
+            f"{s.refunds:,} (EUR {s.refunded:,.2f} off the revenue), {s.cancelled_orders:,} orders cancelled",
+        ),
+        ("marketing consent", ", ".join(f"{s.consent.get(k, 0):,} {k}" for k in ("granted", "withdrawn", "unknown"))),
     ]
     fired = result.jobs.fired
     rows += [

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from retention.models.profile import CustomerProfile
@@ -21,14 +22,25 @@ class ProfileSummary:
     average_order_value: Decimal
     top_fifth_revenue_share: Decimal
     referrers: int
+    refunds: int = 0
+    refunded: Decimal = Decimal(0)
+    cancelled_orders: int = 0
+    consent: Counter[str] = field(default_factory=Counter)
+    """Customers by marketing-consent state: granted, withdrawn, unknown."""
 
 
 def summarise(profiles: Iterable[CustomerProfile]) -> ProfileSummary:
     """Totals plus the 80/20 check: the share of revenue from the top fifth of buyers."""
     counts: list[int] = []
     spend: list[Decimal] = []
-    prospects = referrers = 0
+    prospects = referrers = refunds = cancelled = 0
+    refunded = Decimal(0)
+    consent: Counter[str] = Counter()
     for profile in profiles:
+        refunds += profile.refunds
+        refunded += profile.refunded_total
+        cancelled += profile.cancelled_orders
+        consent[profile.consent.state.value] += 1
         counts.append(profile.order_count)
         if profile.order_count:
             spend.append(profile.total_spent)
@@ -50,4 +62,8 @@ def summarise(profiles: Iterable[CustomerProfile]) -> ProfileSummary:
         if revenue
         else Decimal(0),
         referrers=referrers,
+        refunds=refunds,
+        refunded=refunded,
+        cancelled_orders=cancelled,
+        consent=consent,
     )

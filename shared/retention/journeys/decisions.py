@@ -16,16 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from retention.frequency import earliest_send, is_sunset, outside_quiet_hours
 from retention.journeys import rules
 from retention.mail.addresses import deliverable_address
 from retention.mail.stream import stream_allows
+from retention.models.consent import ConsentPolicy, Purpose
 from retention.models.emails import CouponOffer, TemplateKind
 from retention.models.journeys import CouponSpec, ExitCondition, Journey, JourneyFile, Step
 from retention.models.messaging import (
+    Attribution,
     ContactState,
     Coupon,
     CouponStatus,
@@ -34,6 +36,7 @@ from retention.models.messaging import (
     LastClick,
     SendRecord,
     Suppression,
+    Tally,
 )
 from retention.models.profile import CustomerProfile
 from retention.models.timers import COUPON_TIMER, Timer, coupon_timer_kind, step_timer_kind
@@ -79,7 +82,10 @@ class Defer:
 
 @dataclass(frozen=True)
 class SkipStep:
-    """A promotion the 80/20 stream rule does not allow now: the journey moves past it."""
+    """A step not sent, the journey moving past it: a promotion the 80/20 stream rule does not
+    allow now, or a marketing step the customer's consent does not allow (``reason`` is counted)."""
+
+    reason: str = "skipped_stream_rule"
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ def decide_entry(
     labels: set[str] | None,
     now: datetime,
     definitions: JourneyFile,
+    policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
 ) -> Entry:
     """Whether the event enters the customer in the journey (a new cycle), holds them out, or not."""
     if trigger_key in state.recent_triggers:
@@ -117,7 +124,7 @@ def decide_entry(
         return Ignore("already_in_journey")
     if state.entered_at is not None and now < state.entered_at + timedelta(days=journey.reentry_days):
         return Ignore("reentry_too_soon")
-    if profile is None or not rules.matches_entry(journey, profile, labels):
+    if profile is None or not rules.matches_entry(journey, profile, labels, policy):
         return Ignore("not_eligible")
     offer = None
     if journey.trigger.timer == COUPON_TIMER:
@@ -167,8 +174,6 @@ def suppression_reason(
     """Why this customer must not get this email now, checked at send time (not only at entry)."""
     if contact.suppressed is not None and not _sunset_lifted(contact, profile, journey):
         return contact.suppressed.value
-    if journey.entry.requires_consent and not profile.marketing_consent:
-        return "no_consent"
     if not profile.email:
         return "no_address"
     if deliverable_address(profile.email) is None:
@@ -188,6 +193,7 @@ def decide_step(
     kinds: Mapping[str, TemplateKind],
     stream_window: int,
     promotion_limit: float,
+    policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
 ) -> StepDecision:
     """What happens to the step ``state`` is at: exit, defer (never drop), skip, or send."""
     if profile is None:
@@ -202,6 +208,8 @@ def decide_step(
     if contact.paused_until is not None and contact.paused_until > now:
         return Defer(contact.paused_until, "deferred_paused")
     step = journey.steps[state.next_step]
+    if step.purpose is Purpose.MARKETING and (refusal := rules.consent_refusal(profile, policy)) is not None:
+        return SkipStep(f"skipped_{refusal}")
     template, variant = rules.step_template(profile.customer_id, state.journey, step)
     kind = kinds[template]
     if not stream_allows(contact.kinds(), kind, stream_window, promotion_limit):
@@ -336,9 +344,63 @@ def conversions(
         if state.first_conversion_at is None and "converted_orders" in update:  # the lift counts customers
             counts["customers_converted_holdout" if state.holdout else "customers_converted"] = 1
         attributed = credit is not None and credit.journey == state.journey and not state.holdout
+        if attributed and credit is not None and "converted_orders" in update:
+            credited = Attribution(
+                order_id=order_id, sent_day=credit.sent_day, step=credit.step, variant=credit.variant, revenue=total
+            )
+            update["attributions"] = [*state.attributions, credited][-20:]
         if attributed:
             counts["attributed_orders"] = 1
         found.append(Conversion(state.model_copy(update=update), exits, counts, attributed))
+    return found
+
+
+@dataclass(frozen=True)
+class RefundTaken:
+    """A refund taken off one journey cycle that counted the order: the state to store and the
+    counters to add (negative revenue on the email the order was credited to)."""
+
+    state: JourneyState
+    tallies: list[Tally]
+
+
+def refunds_taken(
+    states: Mapping[str, JourneyState],
+    order_id: str,
+    refund_key: str,
+    amount: Decimal,
+    order_counts: bool,
+    day: date,
+) -> list[RefundTaken]:
+    """Each cycle that counted ``order_id`` gives back ``amount`` (never more than it counted):
+    ``refunds``/``refunded_revenue`` at journey level, and ``attributed_revenue`` minus what the
+    credited email had gained (``attributed_orders`` minus one when the order no longer counts)."""
+    found = []
+    for state in states.values():
+        if order_id not in state.converted_orders or refund_key in state.refunds_counted:
+            continue
+        taken = min(amount, state.converted_revenue)
+        counts: dict[str, int | Decimal] = {"refunds_holdout" if state.holdout else "refunds": 1}
+        if taken:
+            counts["refunded_revenue_holdout" if state.holdout else "refunded_revenue"] = taken
+        tallies = [Tally(state.journey, day, counts)]
+        attributions = list(state.attributions)
+        for index, credited in enumerate(attributions):
+            if credited.order_id != order_id:
+                continue
+            back = min(amount, credited.revenue)
+            undo: dict[str, int | Decimal] = {"attributed_revenue": -back} if back else {}
+            if not order_counts:
+                undo["attributed_orders"] = -1
+            if undo:
+                tallies.append(Tally(state.journey, credited.sent_day, undo, credited.step, credited.variant))
+            attributions[index] = credited.model_copy(update={"revenue": credited.revenue - back})
+        update = {
+            "converted_revenue": state.converted_revenue - taken,
+            "attributions": attributions,
+            "refunds_counted": [*state.refunds_counted, refund_key][-20:],
+        }
+        found.append(RefundTaken(state.model_copy(update=update), tallies))
     return found
 
 

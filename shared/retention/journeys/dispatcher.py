@@ -26,7 +26,14 @@ from datetime import datetime
 from retention.journeys import decisions as decide
 from retention.journeys.rules import triggered_by
 from retention.journeys.sending import Mailer, Outcome, send_step
-from retention.models.engine_events import EngineEvent, JourneyEvent, OrderAppliedEvent, TimerFiredEvent
+from retention.models.consent import ConsentPolicy
+from retention.models.engine_events import (
+    EngineEvent,
+    JourneyEvent,
+    OrderAppliedEvent,
+    RefundAppliedEvent,
+    TimerFiredEvent,
+)
 from retention.models.journeys import Journey, JourneyFile
 from retention.models.messaging import JourneyState, JourneyStatus, Snapshot, Tally
 from retention.models.timers import COUPON_TIMER, JOURNEY_TIMER
@@ -46,12 +53,14 @@ class Dispatcher:
         mailer: Mailer,
         publish: Callable[[list[EngineEvent]], object],
         tracking: TrackingRules,
+        policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
     ) -> None:
         self.store = store
         self.definitions = definitions
         self.mailer = mailer
         self.publish = publish
         self.tracking = tracking
+        self.policy = policy
         self.kinds = {name: entry.kind for name, entry in mailer.catalog.templates.items()}
 
     def handle(self, event: JourneyEvent, now: datetime) -> Outcome:
@@ -61,6 +70,9 @@ class Dispatcher:
             return outcome
         if isinstance(event, OrderAppliedEvent):
             self._retrying(lambda: self._order(event, outcome))
+        if isinstance(event, RefundAppliedEvent):
+            self._retrying(lambda: self._refund(event, outcome))
+            return outcome
         if event.historical:  # an imported past order: nobody is thanked or welcomed for it
             outcome.note("historical", event.detail_type)
             return outcome
@@ -101,6 +113,25 @@ class Dispatcher:
             outcome.counts["attributed_orders"] += int(conversion.attributed)
         outcome.counts["coupon_redeemed"] += int(redeemed is not None)
 
+    def _refund(self, event: RefundAppliedEvent, outcome: Outcome) -> None:
+        """Take a refund off every journey cycle that counted the order, and off the revenue of
+        the email it was credited to: reports show what the shop kept, exactly."""
+        refund = event.detail
+        snap = self.store.order_snapshot(refund.customer_id)
+        taken = decide.refunds_taken(
+            snap.states,
+            refund.order_id,
+            event.trigger_key,
+            refund.amount,
+            refund.order_counts,
+            refund.refunded_at.date(),
+        )
+        if not taken:
+            return
+        moves = [(t.state, snap.states[t.state.journey].version, False) for t in taken]
+        self.store.convert(moves, [tally for t in taken for tally in t.tallies], None, refund.refunded_at)
+        outcome.counts["refunds"] += len(taken)
+
     # ------------------------------------------------------------------ entering
     def _enter(self, name: str, journey: Journey, event: JourneyEvent, now: datetime, outcome: Outcome) -> None:
         code = str(event.detail.payload.get("code", "")) or None if _coupon_timer(event) else None
@@ -108,7 +139,16 @@ class Dispatcher:
         stored = snap.states[name]
         coupon = snap.coupons.get(code) if code else None
         entry = decide.decide_entry(
-            name, journey, stored, snap.profile, coupon, event.trigger_key, event.labels, now, self.definitions
+            name,
+            journey,
+            stored,
+            snap.profile,
+            coupon,
+            event.trigger_key,
+            event.labels,
+            now,
+            self.definitions,
+            self.policy,
         )
         match entry:
             case decide.Ignore(why=why):
@@ -155,7 +195,7 @@ class Dispatcher:
         mail = self.mailer
         window, limit = mail.catalog.settings.stream_window, mail.settings.promotion_share_limit
         decision = decide.decide_step(
-            journey, state, snap.profile, snap.contact, now, self.definitions, self.kinds, window, limit
+            journey, state, snap.profile, snap.contact, now, self.definitions, self.kinds, window, limit, self.policy
         )
         day, name = now.date(), state.journey
         if isinstance(decision, decide.Defer):
@@ -175,11 +215,11 @@ class Dispatcher:
                 else:
                     self.store.move(exited, stored.version, None, counted, now, disarm=True)
                 outcome.counts.update(counts)
-            case decide.SkipStep():
+            case decide.SkipStep(reason=reason):
                 moved, timer = decide.advanced(journey, state, now)
-                skipped = [*tallies, Tally(name, day, {"skipped_stream_rule": 1})]
+                skipped = [*tallies, Tally(name, day, {reason: 1})]
                 self.store.move(moved, stored.version, timer, skipped, now, disarm=timer is None)
-                outcome.counts["skipped_stream_rule"] += 1
+                outcome.counts[reason] += 1
             case decide.Send():
                 send_step(
                     self.store, self.mailer, self.publish, journey, state, stored, snap, decision, now, outcome, tallies

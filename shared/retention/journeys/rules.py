@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from retention.models.consent import ConsentPolicy, Purpose, marketing_refusal
 from retention.models.journeys import Journey, Step, Trigger, Variant
 from retention.models.profile import CustomerProfile
 
@@ -72,11 +73,18 @@ def triggered_by(journey: Journey, detail_type: str, qualifier: str | None, labe
     return True
 
 
-def matches_entry(journey: Journey, profile: CustomerProfile, labels: set[str] | None = None) -> bool:
+def matches_entry(
+    journey: Journey,
+    profile: CustomerProfile,
+    labels: set[str] | None = None,
+    policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
+) -> bool:
     """The entry filter against the profile; ``labels`` (segment and tags named by the triggering
-    event) win over the profile's, which may not show the event's change yet."""
+    event) win over the profile's, which may not show the event's change yet. A journey with a
+    service step is entered without marketing consent: its marketing steps are skipped instead."""
     entry = journey.entry
-    if entry.requires_consent and not profile.marketing_consent:
+    only_marketing = all(step.purpose is Purpose.MARKETING for step in journey.steps)
+    if entry.requires_consent and only_marketing and consent_refusal(profile, policy) is not None:
         return False
     if entry.locales:
         language = (profile.locale or "").replace("-", "_").split("_")[0]
@@ -89,6 +97,11 @@ def matches_entry(journey: Journey, profile: CustomerProfile, labels: set[str] |
         if not labels & set(entry.segments):
             return False
     return True
+
+
+def consent_refusal(profile: CustomerProfile, policy: ConsentPolicy) -> str | None:
+    """Why marketing email must not go to this customer (None: it may), under ``policy``."""
+    return marketing_refusal(profile.consent, policy, has_ordered=profile.order_count > 0)
 
 
 def new_coupon_code() -> str:

@@ -36,7 +36,7 @@ def dispatcher() -> Dispatcher:
         sender=_sender(mail.sender_address, mail.configuration_set, mail.dispatch_concurrency),
     )
     store = JourneyStore(settings().customers_table)
-    return Dispatcher(store, load_journeys(), mailer, _publish, tracking_rules())
+    return Dispatcher(store, load_journeys(), mailer, _publish, tracking_rules(), settings().consent_policy)
 
 
 def _publish(events: list) -> None:

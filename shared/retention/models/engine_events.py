@@ -88,6 +88,39 @@ class RegisteredDetail(_Detail):
     registered_at: UtcDatetime
 
 
+class RefundAppliedDetail(_Detail):
+    """Money the ingest took off an order (a refund, or what a cancellation voided): journeys
+    that counted the order as a conversion take it off their revenue, exactly."""
+
+    order_id: OrderId
+    refund_id: Annotated[str, Field(min_length=1, max_length=80)]
+    """The shop's refund id, or ``cancelled`` for a cancellation: a redelivery changes nothing."""
+    currency: CurrencyCode
+    amount: Money
+    refunded_at: UtcDatetime
+    order_counts: bool
+    """Whether the order still counts as an order afterwards (False: cancelled or fully refunded)."""
+
+
+class CustomerUnsubscribedDetail(_Detail):
+    """For the shop: mirror the unsubscribe (the customer used the link in an email)."""
+
+    unsubscribed_at: UtcDatetime
+    journey: str | None = None
+    message_id: str | None = None
+
+
+SuppressedReason = Literal["bounced", "complained"]
+
+
+class CustomerSuppressedDetail(_Detail):
+    """For the shop: the engine will not email this customer any more (``bounced``, ``complained``)."""
+
+    reason: SuppressedReason
+    suppressed_at: UtcDatetime
+    message_id: str | None = None
+
+
 class CouponIssuedDetail(_Detail):
     """For the shop: register this code so it is accepted at checkout."""
 
@@ -121,6 +154,9 @@ DETAILS: dict[str, type[_Detail]] = {
     "OrderApplied": OrderAppliedDetail,
     "CustomerRegistered": RegisteredDetail,
     "CouponIssued": CouponIssuedDetail,
+    "RefundApplied": RefundAppliedDetail,
+    "CustomerUnsubscribed": CustomerUnsubscribedDetail,
+    "CustomerSuppressed": CustomerSuppressedDetail,
 }
 
 
@@ -216,6 +252,42 @@ def order_applied(
 
 def registered(customer_id: str, registered_at: datetime, at: datetime) -> EngineEvent:
     return EngineEvent("CustomerRegistered", RegisteredDetail(customer_id=customer_id, registered_at=registered_at), at)
+
+
+def refund_applied(
+    customer_id: str,
+    order_id: str,
+    refund_id: str,
+    currency: str,
+    amount: Decimal,
+    refunded_at: datetime,
+    order_counts: bool,
+    at: datetime,
+) -> EngineEvent:
+    detail = RefundAppliedDetail(
+        customer_id=customer_id,
+        order_id=order_id,
+        refund_id=refund_id,
+        currency=currency,
+        amount=amount,
+        refunded_at=refunded_at,
+        order_counts=order_counts,
+    )
+    return EngineEvent("RefundApplied", detail, at)
+
+
+def customer_unsubscribed(customer_id: str, at: datetime, journey: str | None, message_id: str | None) -> EngineEvent:
+    detail = CustomerUnsubscribedDetail(
+        customer_id=customer_id, unsubscribed_at=at, journey=journey, message_id=message_id
+    )
+    return EngineEvent("CustomerUnsubscribed", detail, at)
+
+
+def customer_suppressed(
+    customer_id: str, reason: SuppressedReason, at: datetime, message_id: str | None
+) -> EngineEvent:
+    detail = CustomerSuppressedDetail(customer_id=customer_id, reason=reason, suppressed_at=at, message_id=message_id)
+    return EngineEvent("CustomerSuppressed", detail, at)
 
 
 def coupon_issued(coupon: Coupon, at: datetime) -> EngineEvent:
@@ -323,15 +395,42 @@ class RegisteredEvent(_Envelope):
         return None
 
 
+class RefundAppliedEvent(_Envelope):
+    """Money taken off an applied order (published after the ingest's commit)."""
+
+    detail_type: Literal["RefundApplied"] = Field(alias="detail-type")
+    detail: RefundAppliedDetail
+
+    @property
+    def trigger_key(self) -> str:
+        return f"refund:{self.detail.order_id}:{self.detail.refund_id}"
+
+    @property
+    def labels(self) -> set[str] | None:
+        return None
+
+
 JourneyEvent = Annotated[
-    CustomerInactiveEvent | SegmentChangedEvent | TimerFiredEvent | OrderAppliedEvent | RegisteredEvent,
+    CustomerInactiveEvent
+    | SegmentChangedEvent
+    | TimerFiredEvent
+    | OrderAppliedEvent
+    | RegisteredEvent
+    | RefundAppliedEvent,
     Field(discriminator="detail_type"),
 ]
 """Any event the journey queue carries, told apart by its ``detail-type``."""
 
 JourneyEventAdapter: TypeAdapter[JourneyEvent] = TypeAdapter(JourneyEvent)
 
-JOURNEY_DETAIL_TYPES = ("CustomerInactive", "SegmentChanged", "TimerFired", "OrderApplied", "CustomerRegistered")
+JOURNEY_DETAIL_TYPES = (
+    "CustomerInactive",
+    "SegmentChanged",
+    "TimerFired",
+    "OrderApplied",
+    "CustomerRegistered",
+    "RefundApplied",
+)
 
 
 def event_time(value: datetime) -> datetime:

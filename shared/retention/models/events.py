@@ -199,11 +199,25 @@ class CustomerReferredEvent(_Envelope):
 
 
 ShopEvent = Annotated[
-    OrderPlacedEvent | CustomerRegisteredEvent | CustomerReferredEvent,
+    OrderPlacedEvent
+    | CustomerRegisteredEvent
+    | CustomerReferredEvent
+    | OrderRefundedEvent
+    | OrderCancelledEvent
+    | CustomerUpdatedEvent
+    | CustomerDeletedEvent,
     Field(discriminator="detail_type"),
 ]
 """Any event the ingest queue carries, told apart by its EventBridge ``detail-type``."""
 
 ShopEventAdapter: TypeAdapter[ShopEvent] = TypeAdapter(ShopEvent)
 
-SHOP_DETAIL_TYPES = ("OrderPlaced", "CustomerRegistered", "CustomerReferred")
+SHOP_DETAIL_TYPES = (
+    "OrderPlaced",
+    "CustomerRegistered",
+    "CustomerReferred",
+    "OrderRefunded",
+    "OrderCancelled",
+    "CustomerUpdated",
+    "CustomerDeleted",
+)

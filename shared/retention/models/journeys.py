@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from retention.models.consent import Purpose
+
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
@@ -49,7 +51,10 @@ class TriggerSpec(_Strict):
 class EntryFilter(_Strict):
     segments: list[str] = Field(default_factory=list, description="lifecycle segments or tags; empty = everyone")
     locales: list[str] = Field(default_factory=list, description="language codes; empty = every language")
-    requires_consent: bool = True
+    requires_consent: bool = Field(
+        default=True,
+        description="journeys whose every step is marketing: enter only customers whose consent allows it",
+    )
 
 
 class Variant(_Strict):
@@ -78,6 +83,10 @@ class Step(_Strict):
     template: Name | None = None
     variants: list[Variant] = Field(default_factory=list)
     coupon: CouponSpec | None = None
+    purpose: Purpose = Field(
+        default=Purpose.MARKETING,
+        description="service (an order's thanks and how-to) or marketing (needs consent); unsure = marketing",
+    )
 
     @model_validator(mode="after")
     def _one_template_source(self) -> Step:

@@ -47,6 +47,19 @@ class Suppression(StrEnum):
     UNDELIVERABLE = "undeliverable"  # SES refused the address for good when sending (suppressed_detail: its code)
 
 
+class Attribution(BaseModel):
+    """An order credited to one email of the cycle (the counter it added its revenue to), kept so
+    a refund can take exactly that revenue off exactly that counter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    sent_day: date
+    step: str
+    variant: str
+    revenue: Decimal
+
+
 class JourneyState(BaseModel):
     """One customer's progress through one journey; ``version`` guards every change."""
 
@@ -65,6 +78,9 @@ class JourneyState(BaseModel):
     converted_orders: list[str] = Field(default_factory=list)
     converted_revenue: Decimal = Decimal(0)
     first_conversion_at: datetime | None = None
+    attributions: list[Attribution] = Field(default_factory=list)
+    refunds_counted: list[str] = Field(default_factory=list)
+    """Trigger keys of the refunds already taken off this cycle's revenue (a redelivery changes nothing)."""
     version: int = 0
 
     @property

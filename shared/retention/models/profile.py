@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from retention.models.consent import ConsentEvidence, ConsentState
 from retention.models.segments import Classification
 from retention.models.types import CouponCode, CurrencyCode, CustomerId, Money, OrderId
 
@@ -38,7 +40,10 @@ class CustomerProfile(BaseModel):
     locale: str | None = None
     time_zone: str | None = None
     birthday: date | None = None
-    marketing_consent: bool = True
+    consent: ConsentEvidence = Field(default_factory=ConsentEvidence)
+    """Marketing consent with its evidence; unknown until the shop says (never assumed)."""
+    facts_updated_at: datetime | None = None
+    """When the newest applied ``CustomerUpdated`` happened: an older update changes nothing."""
     registered_at: datetime | None = None
     first_order_at: datetime | None = None
     last_order_at: datetime | None = None
@@ -53,11 +58,31 @@ class CustomerProfile(BaseModel):
     referrals: list[CustomerId] = Field(default_factory=list)
     segment: Classification | None = None
     segment_changed_at: datetime | None = None
+    refunded_total: Decimal = Decimal(0)
+    refunds: int = 0
+    cancelled_orders: int = 0
     inactivity_firings: int = 0
     birthday_timer_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _consent_from_flag(cls, data: Any) -> Any:
+        """``marketing_consent=True/False`` (a builder's shorthand) as evidence: granted/withdrawn."""
+        if isinstance(data, dict) and "marketing_consent" in data:
+            data = dict(data)
+            flag = data.pop("marketing_consent")
+            if "consent" not in data and flag is not None:
+                state = ConsentState.GRANTED if flag else ConsentState.WITHDRAWN
+                data["consent"] = ConsentEvidence(state=state, source="marketing_consent")
+        return data
+
+    @property
+    def marketing_consent(self) -> bool | None:
+        """True: opted in; False: withdrew; None: unknown."""
+        return {ConsentState.GRANTED: True, ConsentState.WITHDRAWN: False}.get(self.consent.state)
 
     @property
     def first_name(self) -> str:
@@ -88,3 +113,16 @@ class OrderRecord(BaseModel):
     categories: list[str]
     coupon_code: CouponCode | None = None
     applied_at: datetime
+    refunded: Decimal = Decimal(0)
+    """Money given back so far (never more than ``total``)."""
+    cancelled_at: datetime | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        """What the order is still worth: what a refund can still give back."""
+        return Decimal(0) if self.cancelled_at is not None else max(Decimal(0), self.total - self.refunded)
+
+    @property
+    def counts(self) -> bool:
+        """A cancelled or fully refunded order no longer counts as an order."""
+        return self.remaining > 0

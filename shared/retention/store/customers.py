@@ -45,6 +45,18 @@ class Marker:
         attributes = {"type": "referral", "referred_id": referred_id, "referred_at": referred_at}
         return cls(referrer_id, keys.referral_sk(referred_id), attributes)
 
+    @classmethod
+    def for_refund(cls, customer_id: str, order_id: str, refund_id: str, amount: object) -> Marker:
+        return cls(customer_id, keys.refund_sk(order_id, refund_id), {"type": "refund", "applied_amount": amount})
+
+    @classmethod
+    def for_cancellation(cls, customer_id: str, order_id: str, at: object) -> Marker:
+        return cls(customer_id, keys.cancellation_sk(order_id), {"type": "cancellation", "at": at})
+
+    @classmethod
+    def for_update(cls, customer_id: str, update_key: str) -> Marker:
+        return cls(customer_id, keys.update_sk(update_key), {"type": "update"})
+
     def with_outbox(self, events: Sequence[EngineEvent]) -> Marker:
         """The marker carrying the events its change publishes (JSON, for re-publishing on a duplicate)."""
         if not events:
@@ -63,6 +75,16 @@ class ProfileWrite:
 
     profile: CustomerProfile
     read_version: int
+
+
+def write_order(record: OrderRecord) -> Write:
+    """A ``Put`` of an order record that must exist already (a refund or cancellation changing it).
+
+    It rides in the same transaction as the profile, whose version guard serialises every change
+    to the customer, so the record cannot have moved on since it was read."""
+    item = {**keys.key(keys.customer_pk(record.customer_id), keys.order_sk(record.order_id))}
+    item |= dynamo.to_attributes({"type": "order", **record.model_dump()})
+    return Write("Put", {"Item": item, "ConditionExpression": "attribute_exists(pk)"})
 
 
 def write_profile(write: ProfileWrite) -> Write:
@@ -123,7 +145,11 @@ class CustomerStore:
     def get_order(self, customer_id: str, order_id: str) -> OrderRecord | None:
         item = (
             dynamo.client()
-            .get_item(TableName=self.table_name, Key=keys.key(keys.customer_pk(customer_id), keys.order_sk(order_id)))
+            .get_item(
+                TableName=self.table_name,
+                Key=keys.key(keys.customer_pk(customer_id), keys.order_sk(order_id)),
+                ConsistentRead=True,
+            )
             .get("Item")
         )
         if not item:
@@ -147,4 +173,9 @@ class CustomerStore:
 
 
 def profile_from_item(item: dict[str, Any]) -> CustomerProfile:
-    return CustomerProfile.model_validate({k: v for k, v in dynamo.item_fields(item).items() if k != OUTBOX})
+    fields = {k: v for k, v in dynamo.item_fields(item).items() if k != OUTBOX}
+    if "consent" not in fields and fields.get("marketing_consent") is True:
+        # Profiles stored before consent evidence defaulted the flag to True when the shop said
+        # nothing: indistinguishable from a real yes, so it is read as unknown (a no stays a no).
+        del fields["marketing_consent"]
+    return CustomerProfile.model_validate(fields)

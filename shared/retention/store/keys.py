@@ -6,6 +6,9 @@ pk                       sk                              item
 ``CUST#<id>``            ``PROFILE``                     the profile (optimistic lock on ``version``)
 ``CUST#<id>``            ``ORDER#<order id>``            order record = idempotency marker of the order
 ``CUST#<id>``            ``EVENT#REGISTERED``            marker of the registration event
+``CUST#<id>``            ``ORDER#<id>#REFUND#<refund>``  marker of a refund of that order
+``CUST#<id>``            ``ORDER#<id>#CANCELLED``        marker of the order's cancellation
+``CUST#<id>``            ``UPDATE#<update id or time>``  marker of a CustomerUpdated (or a repeated registration)
 ``CUST#<id>``            ``REFERRAL#<referred id>``      marker of a referral, in the referrer's partition
 ``CUST#<id>``            ``TIMER#<kind>``                a timer (inactivity, birthday, journey step, coupon)
 ``CUST#<id>``            ``CONTACT``                     contact state (suppression, recent sends, engagement)
@@ -19,7 +22,7 @@ pk                       sk                              item
 =======================  ==============================  =========================================
 
 A customer's partition sorts ``CONTACT`` < ``COUPON#…`` < ``EVENT#…`` < ``JOURNEY#…`` <
-``ORDER#…`` < ``PROFILE`` < ``REFERRAL#…`` < ``TIMER#…``: one Query from ``CONTACT`` to
+``ORDER#…`` < ``PROFILE`` < ``REFERRAL#…`` < ``TIMER#…`` < ``UPDATE#…``: one Query from ``CONTACT`` to
 ``JOURNEY#~`` reads the contact, the coupons and every journey state of a customer.
 """
 
@@ -33,6 +36,7 @@ PROFILE = "PROFILE"
 ORDER = "ORDER#"
 REGISTERED = "EVENT#REGISTERED"
 REFERRAL = "REFERRAL#"
+UPDATE = "UPDATE#"
 TIMER = "TIMER#"
 CONTACT = "CONTACT"
 COUPON = "COUPON#"
@@ -67,6 +71,18 @@ def profile_key(customer_id: str) -> Key:
 
 def order_sk(order_id: str) -> str:
     return f"{ORDER}{order_id}"
+
+
+def refund_sk(order_id: str, refund_id: str) -> str:
+    return f"{ORDER}{order_id}#REFUND#{refund_id}"
+
+
+def cancellation_sk(order_id: str) -> str:
+    return f"{ORDER}{order_id}#CANCELLED"
+
+
+def update_sk(update_key: str) -> str:
+    return f"{UPDATE}{update_key}"
 
 
 def referral_sk(referred_id: str) -> str:

@@ -21,9 +21,11 @@ from retention import clock
 from retention.mail.keys import key_ring
 from retention.mail.settings import mail_settings
 from retention.mail.signing import Purpose
+from retention.models.engine_events import EngineEvent
 from retention.models.tracking import Visit
 from retention.observability import logger, metrics
 from retention.settings import settings
+from retention.store import bus
 from retention.store.engagement import EngagementStore, TrackedMessage
 from retention.store.journeys import JourneyStore
 from retention.tracking import http
@@ -92,7 +94,11 @@ def not_found(_: Exception) -> Response:
 
 def tracker() -> Tracker:
     table = settings().customers_table
-    return Tracker(EngagementStore(table), JourneyStore(table), key_ring(), tracking_rules())
+    return Tracker(EngagementStore(table), JourneyStore(table), key_ring(), tracking_rules(), _publish)
+
+
+def _publish(events: list[EngineEvent]) -> None:
+    bus.publish(settings().event_bus_name, events)
 
 
 def visit() -> Visit:

@@ -16,6 +16,7 @@ from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from retention.mail.signing import InvalidToken, KeyRing, LinkToken, MalformedToken, Purpose
+from retention.models.engine_events import EngineEvent, customer_unsubscribed
 from retention.models.messaging import SendRecord, Suppression
 from retention.models.tracking import TrackingRules, Visit
 from retention.store.engagement import EngagementStore, TrackedMessage
@@ -48,12 +49,18 @@ class PreferenceChange:
 
 class Tracker:
     def __init__(
-        self, engagement: EngagementStore, journeys: JourneyStore, ring: KeyRing, rules: TrackingRules
+        self,
+        engagement: EngagementStore,
+        journeys: JourneyStore,
+        ring: KeyRing,
+        rules: TrackingRules,
+        publish: Callable[[list[EngineEvent]], object] | None = None,
     ) -> None:
         self.store = engagement
         self.journeys = journeys
         self.ring = ring
         self.rules = rules
+        self.publish = publish
 
     def verify(self, token: str, *purposes: Purpose) -> tuple[LinkToken, TrackedMessage]:
         try:
@@ -117,8 +124,13 @@ class Tracker:
 
     def unsubscribe(self, token: str, visit: Visit) -> PreferenceChange:
         _, message = self.verify(token, Purpose.UNSUBSCRIBE)
-        newly = self.journeys.suppress(message.record.customer_id, Suppression.UNSUBSCRIBED, visit.at)
+        record = message.record
+        newly = self.journeys.suppress(record.customer_id, Suppression.UNSUBSCRIBED, visit.at)
         self.store.count(message, {"unsubscribed": int(newly)})
+        if self.publish is not None:
+            # Told to the shop on every request, not only the first: if a publish fails, the
+            # person's retry (or the mail client's) tells it again; the shop's mirror is idempotent.
+            self.publish([customer_unsubscribed(record.customer_id, visit.at, record.journey, record.message_id)])
         return PreferenceChange(message, newly)
 
     def pause(self, token: str, visit: Visit) -> PreferenceChange:

@@ -13,7 +13,10 @@ the contact for a hard bounce or complaint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
+from retention.models.engine_events import EngineEvent, customer_suppressed
 from retention.models.messaging import Suppression
 from retention.models.ses_events import SesEvent
 from retention.models.tracking import TrackingRules, Visit
@@ -36,6 +39,10 @@ MARKERS = {
 class Applied:
     outcome: str  # "counted", "duplicate", "not_ours", "unknown_message"
     suppressed: Suppression | None = None
+    """Set when this event newly suppressed the customer."""
+    reported: EngineEvent | None = None
+    """``CustomerSuppressed`` for the shop, on every hard bounce or complaint (also a redelivered
+    one: a publish that failed is retried with the SQS message, the shop's mirror is idempotent)."""
 
 
 def apply_ses_event(event: SesEvent, store: EngagementStore, journeys: JourneyStore, rules: TrackingRules) -> Applied:
@@ -58,17 +65,24 @@ def apply_ses_event(event: SesEvent, store: EngagementStore, journeys: JourneySt
             suppressed = None
             if hard and journeys.suppress(message.record.customer_id, Suppression.BOUNCED, at):
                 suppressed = Suppression.BOUNCED
-            return Applied("counted" if first else "duplicate", suppressed)
+            reported = _reported(message, "bounced", at) if hard else None
+            return Applied("counted" if first else "duplicate", suppressed, reported)
         marker, counter = MARKERS[event.eventType]
         first = store.mark_event(message_id, marker, at)
         if first:
             store.count(message, {counter: 1})
         suppressed = None
-        if event.eventType == "Complaint" and journeys.suppress(message.record.customer_id, Suppression.COMPLAINED, at):
+        complaint = event.eventType == "Complaint"
+        if complaint and journeys.suppress(message.record.customer_id, Suppression.COMPLAINED, at):
             suppressed = Suppression.COMPLAINED
-        return Applied("counted" if first else "duplicate", suppressed)
+        reported = _reported(message, "complained", at) if complaint else None
+        return Applied("counted" if first else "duplicate", suppressed, reported)
     except UnknownMessage:
         return Applied("unknown_message")
+
+
+def _reported(message: TrackedMessage, reason: Literal["bounced", "complained"], at: datetime) -> EngineEvent:
+    return customer_suppressed(message.record.customer_id, reason, at, message.record.message_id)
 
 
 def _engagement(event: SesEvent, store: EngagementStore, message: TrackedMessage, rules: TrackingRules) -> Applied:

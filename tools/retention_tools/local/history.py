@@ -2,7 +2,10 @@
 
 A specialty coffee-and-tea shop: customers register over the year and behave by type —
 one-time buyers, occasional buyers, regulars, VIPs, regulars who lapse, prospects who never
-order — and some are referred by others. The same seed always gives the same events.
+order — and some are referred by others. Most say yes to marketing e-mail when they register
+or check out (about 85 %; the rest say no or are never asked); a few orders are refunded in part
+or in full, or cancelled, and a few customers later withdraw consent or change their e-mail
+address (``CustomerUpdated`` without an order). The same seed always gives the same events.
 """
 
 from __future__ import annotations
@@ -126,9 +129,21 @@ class ShopEventRecord:
     source: str = SOURCE
 
 
+CONSENT_SOURCES = ("checkout checkbox", "newsletter form", "account page")
+REFUND_SHARE = 0.04
+"""Orders with a partial refund (one item back); a quarter as many again are refunded in full."""
+CANCEL_SHARE = 0.015
+WITHDRAW_SHARE = 0.03
+"""Consenting customers who later withdraw consent; as many again change their e-mail address."""
+
+
 def generate_history(customers: int = 3000, seed: int = 7, malformed: int = 0) -> list[ShopEventRecord]:
-    """Events of ``customers`` customers over the year, sorted by time; ``malformed`` bad ones mixed in."""
+    """Events of ``customers`` customers over the year, sorted by time; ``malformed`` bad ones mixed in.
+
+    Consent, refunds, cancellations and updates are drawn from a random stream of their own, so
+    the orders and registrations of a seed are the same as before they existed."""
     rng = random.Random(seed)
+    facts = random.Random(f"{seed}:facts")
     events: list[ShopEventRecord] = []
     archetype_names = list(ARCHETYPES)
     weights = [ARCHETYPES[name][0] for name in archetype_names]
@@ -154,7 +169,9 @@ def generate_history(customers: int = 3000, seed: int = 7, malformed: int = 0) -
         }
         if rng.random() < 0.6:
             profile["birthday"] = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
-        events.append(ShopEventRecord(registered_at, "CustomerRegistered", {**profile, "registered_at": registered_at}))
+        consent = _consent(facts, registered_at)
+        registration = {**profile, **consent, "registered_at": registered_at}
+        events.append(ShopEventRecord(registered_at, "CustomerRegistered", registration))
         if advocates and rng.random() < 0.08:
             referrer_id, since = rng.choice(advocates)
             if since < registered_at:
@@ -185,10 +202,78 @@ def generate_history(customers: int = 3000, seed: int = 7, malformed: int = 0) -
             if gap_range is None or (archetype == "occasional" and orders >= rng.randint(2, 4)):
                 break
             placed_at += timedelta(days=rng.uniform(*gap_range), hours=rng.uniform(-6, 6))
+    changes, sources = _after_the_fact(facts, events)
+    events += changes
     events.sort(key=lambda e: (e.time, e.detail_type))
-    for position in rng.sample(range(len(events)), k=min(malformed, len(events))):
+    # The order a refund or cancellation names, and the registration of a customer who later
+    # updates, stay well-formed: the point of those changes is that they apply.
+    kept = {id(e) for e in sources}
+    spoilable = [i for i, e in enumerate(events) if id(e) not in kept]
+    for position in rng.sample(spoilable, k=min(malformed, len(spoilable))):
         events[position] = malform(rng, events[position])
     return events
+
+
+def _consent(facts: random.Random, at: datetime) -> dict[str, Any]:
+    """What a registration says about marketing e-mail: yes (85 %), no (5 %), nothing (10 %)."""
+    draw = facts.random()
+    if draw >= 0.95:
+        return {}
+    return {
+        "marketing_consent": draw < 0.85,
+        "consent_at": at,
+        "consent_source": facts.choice(CONSENT_SOURCES),
+    }
+
+
+def _after_the_fact(
+    facts: random.Random, events: list[ShopEventRecord]
+) -> tuple[list[ShopEventRecord], list[ShopEventRecord]]:
+    """Refunds (partial and full), cancellations, consent withdrawals and e-mail changes for a few
+    of ``events``' orders and customers (at least one of each in any history with orders), and
+    the events they change."""
+    orders = [e for e in events if e.detail_type == "OrderPlaced"]
+    registrations = [e for e in events if e.detail_type == "CustomerRegistered"]
+    if not orders:
+        return [], []
+    picked = facts.sample(orders, k=min(len(orders), max(3, round(len(orders) * (REFUND_SHARE * 1.25 + CANCEL_SHARE)))))
+    cancels = max(1, round(len(orders) * CANCEL_SHARE))
+    fulls = max(1, round(len(orders) * REFUND_SHARE / 4))
+    changes: list[ShopEventRecord] = []
+    for n, order in enumerate(picked):
+        detail = order.detail
+        if n < cancels:
+            at = order.time + timedelta(hours=facts.uniform(0.5, 20))
+            cancel = {"order_id": detail["order_id"], "customer_id": detail["customer_id"], "cancelled_at": at}
+            changes.append(ShopEventRecord(at, "OrderCancelled", {**cancel, "reason": "changed their mind"}))
+            continue
+        at = order.time + timedelta(days=facts.uniform(3, 25))
+        item = facts.choice(detail["items"])
+        amount = Decimal(detail["total"]) if n < cancels + fulls else Decimal(item["price"])
+        refund = {
+            "refund_id": f"R{detail['order_id'][1:]}",
+            "order_id": detail["order_id"],
+            "customer_id": detail["customer_id"],
+            "refunded_at": at,
+            "currency": detail["currency"],
+            "amount": str(amount),
+            "items": [{"sku": item["sku"], "qty": 1}],
+            "reason": "returned",
+        }
+        changes.append(ShopEventRecord(at, "OrderRefunded", refund))
+    consenting = [e for e in registrations if e.detail.get("marketing_consent")]
+    movers = facts.sample(consenting, k=min(len(consenting), 2 * max(1, round(len(consenting) * WITHDRAW_SHARE))))
+    for n, registration in enumerate(movers):
+        at = registration.time + timedelta(days=facts.uniform(5, 120))
+        customer_id = registration.detail["customer_id"]
+        update: dict[str, Any] = {"customer_id": customer_id, "updated_at": at, "update_id": f"U{customer_id}-{n}"}
+        if n % 2 == 0:
+            update |= {"marketing_consent": False, "consent_at": at, "consent_source": "unsubscribed in the shop"}
+        else:
+            local = registration.detail["email"].split("@")[0]
+            update["email"] = f"{local}.new@example.com"
+        changes.append(ShopEventRecord(at, "CustomerUpdated", update))
+    return [change for change in changes if change.time <= HISTORY_END], [*picked, *movers]
 
 
 def _order(
@@ -231,7 +316,11 @@ def malform(rng: random.Random, event: ShopEventRecord) -> ShopEventRecord:
     flaws += ["bad_email"] if "email" in detail else []  # only where the field exists: else it is ignored
     flaw = rng.choice(flaws)
     if flaw == "naive_time":
-        key = next(k for k in ("placed_at", "registered_at", "referred_at") if k in detail)
+        key = next(
+            k
+            for k in ("placed_at", "registered_at", "referred_at", "refunded_at", "cancelled_at", "updated_at")
+            if k in detail
+        )
         detail[key] = event.time.replace(tzinfo=None).isoformat()
     elif flaw == "missing_field":
         detail.pop(next(iter(detail)))
