@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from jinja2 import select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -32,7 +32,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .
 th:first-child,td:first-child{text-align:left}th{background:#f4f1ec}
 td{white-space:nowrap;font-variant-numeric:tabular-nums}td:first-child{white-space:normal}
 .few{background:#f3f3f3;border-left:4px solid #999;padding:.6rem .9rem;margin:.4rem 0}
-td.warning{color:#b35900;font-weight:600}td.too-few{color:#777}
+td.verdict-warning{color:#b35900;font-weight:600}td.verdict-few,td.too-few{color:#777}
 .warn{background:#fff4e5;border-left:4px solid #e67e22;padding:.6rem .9rem;margin:.4rem 0}
 .ok{background:#eef8ee;border-left:4px solid #3c9a3c;padding:.6rem .9rem}
 .note{color:#666;font-size:.85rem}.chart svg{max-width:100%;height:auto}
@@ -46,8 +46,7 @@ prefetchers) and link-scanner clicks: {{ "{:,}".format(r.overall["opens_machine"
 {% else %}<div class="ok">No journey is past a limit on enough mail to tell.</div>{% endfor %}
 {% for name, note in too_few %}<div class="few"><strong>{{ name }}</strong>: {{ note }}</div>{% endfor %}
 <table id="health"><tr><th>journey</th>{% for check in checks %}<th>{{ check }}</th>{% endfor %}</tr>
-{% for j in r.journeys %}<tr><td>{{ j.name }}</td>{% for v in j.verdicts %}<td class="{{ v.status|replace(' ', '-')|replace('too-few-to-tell', 'too-few') }}">
-{% if v.value is not none %}{{ pct(v.value) }} {% endif %}{{ v.status }}</td>{% endfor %}</tr>
+{% for j in r.journeys %}<tr><td>{{ j.name }}</td>{% for v in j.verdicts %}<td class="verdict-{{ 'few' if v.status == 'too few to tell' else v.status }}">{% if v.value is not none %}{{ pct(v.value) }} {% endif %}{{ v.status }}</td>{% endfor %}</tr>
 {% endfor %}</table>
 <p class="note">A warning needs {{ "{:,}".format(min_sent) }} emails and {{ min_events }} events: {{ min_events }} unsubscribes
 (or complaints) above a ceiling, or enough emails that {{ min_events }} opens (or clicks) were expected at a floor.
@@ -159,9 +158,14 @@ def _over_time(report: Report) -> Markup:
     axis.set_ylabel("% of delivered emails (weekly)")
     axis.grid(alpha=0.3)
     axis.legend(loc="upper right", frameon=False)
-    volume.bar(weeks, [r["sent"] for r in rates], width=5, color=["#888" if ok else "#ccc" for ok in enough])
+    axis.set_ylim(0, 100 if not any(enough) else None)
+    volume.bar(
+        weeks, [r["sent"] for r in rates], width=6, align="edge", color=["#888" if ok else "#ccc" for ok in enough]
+    )
     volume.set_ylabel("emails sent")
     volume.grid(axis="y", alpha=0.3)
+    if weeks:
+        volume.set_xlim(weeks[0] - timedelta(days=3), weeks[-1] + timedelta(days=10))
     figure.autofmt_xdate()
     return _svg(figure)
 

@@ -21,12 +21,16 @@ from jinja2 import TemplateSyntaxError
 from retention.mail import catalog as files
 from retention.mail.promotion import Share
 from retention.mail.render import RenderError
+from retention.paths import templates_dir
 from retention_tools.authoring.journey_view import as_svg, picture
 from retention_tools.authoring.lint import _RecordingRenderer, _render_problem
 from retention_tools.authoring.preview import Preview, preview_settings, render_sample
 from retention_tools.authoring.template_errors import syntax_problem
 
 FRAMES = {"desktop": 600, "mobile": 375}
+THUMBNAIL_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+"""Thumbnails load nothing from the network: dozens of tracking pixels to an unreachable host would
+keep the index loading for minutes."""
 _ERROR_CHARS = 400
 
 _PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -41,7 +45,7 @@ td.cell {{ width: 190px; max-width: 190px; font-size: 12px; }}
 .thumb iframe {{ width: 600px; height: 760px; border: 0; transform: scale(0.25); transform-origin: 0 0;
  pointer-events: none; }}
 .subject {{ font-weight: 600; margin-top: 4px; }} .preheader {{ color: #666; }}
-.shares {{ white-space: nowrap; font-variant-numeric: tabular-nums; }}
+.shares {{ font-variant-numeric: tabular-nums; }} .shares span {{ white-space: nowrap; }}
 .ok {{ color: #116b2e; }} .over {{ color: #b00020; font-weight: 700; }}
 .error {{ color: #b00020; overflow-wrap: anywhere; white-space: normal; display: block; }}
 .frame {{ border: 1px solid #ccc; height: 1600px; display: block; }}
@@ -63,10 +67,18 @@ class _Gallery:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.lock = threading.Lock()
+        self._renderer: _RecordingRenderer | None = None
+        self._stamp: tuple[tuple[str, int, int], ...] = ()
 
     def _fresh(self) -> _RecordingRenderer:
-        files.clear_caches()
-        return _RecordingRenderer(self.root, auto_reload=True)
+        """A renderer on the files as they are now: rebuilt only when a file under ``templates/``
+        changed, so the index's thumbnails (one request each) do not compile everything again."""
+        root = self.root or templates_dir()
+        stamp = tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*") if p.is_file()))
+        if self._renderer is None or stamp != self._stamp:
+            files.clear_caches()
+            self._renderer, self._stamp = _RecordingRenderer(root, auto_reload=True), stamp
+        return self._renderer
 
     def _preview(self, renderer: _RecordingRenderer, template: str, customer: str) -> Preview | str | None:
         """The email, or why it does not render (plain words, file:line), or None when unknown."""
@@ -105,7 +117,7 @@ class _Gallery:
             return f'<td class="cell"><span class="error">{html.escape(str(preview))}</span></td>'
         rendered = preview.rendered
         href = html.escape(f"/view/{template}/{customer}")
-        src = html.escape(f"/email/{template}/{customer}.html")
+        src = html.escape(f"/thumb/{template}/{customer}.html")
         return (
             f'<td class="cell"><a class="thumb" href="{href}" title="open the email">'
             f'<iframe loading="lazy" tabindex="-1" title="thumbnail" src="{src}"></iframe></a>'
@@ -140,7 +152,7 @@ class _Gallery:
             f"{_share('text', rendered.text_share, limit)} ({verdict})</dd>"
             f"<dt>Language</dt><dd>{rendered.language}</dd></dl>"
             f'<p class="frames">Frame: {toggle}</p>'
-            f'<div class="panes"><iframe class="frame" data-frame="{frame}" title="HTML part" src="{src}" '
+            f'<div class="panes"><iframe title="HTML part" class="frame" data-frame="{frame}" src="{src}" '
             f'style="width: {FRAMES[frame] + 2}px" onload="{_FIT.format()}"></iframe>'
             f"<pre>{html.escape(preview.tracked.text)}</pre></div>"
         )
@@ -187,7 +199,7 @@ class _Gallery:
         if len(parts) == 3 and parts[0] == "view":
             frame = parse_qs(split.query).get("frame", ["desktop"])[0]
             return self.view(parts[1], parts[2], frame)
-        if len(parts) == 3 and parts[0] == "email" and parts[2].endswith(".html"):
+        if len(parts) == 3 and parts[0] in ("email", "thumb") and parts[2].endswith(".html"):
             return self.email(parts[1], parts[2][: -len(".html")])
         return None
 
@@ -219,6 +231,8 @@ def make_server(port: int = 8025, root: Path | None = None) -> ThreadingHTTPServ
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            if self.path.startswith("/thumb/"):
+                self.send_header("Content-Security-Policy", THUMBNAIL_POLICY)
             self.end_headers()
             self.wfile.write(body)
 

@@ -180,7 +180,7 @@ def show_command(name: str, root: Path | None = None) -> int:
     return 0
 
 
-_BOX_W, _GAP, _LINE = 210, 56, 16
+_BOX_W, _GAP, _LINE = 224, 64, 16
 _FONT = "font-family:system-ui,sans-serif;font-size:12px"
 
 
@@ -196,23 +196,26 @@ def _box(x: float, y: float, height: float, fill: str, stroke: str) -> str:
     )
 
 
-def _arrow(x1: float, x2: float, y: float, label: str) -> str:
+def _arrow(x1: float, x2: float, y: float, label: str, below: str = "") -> str:
     middle = (x1 + x2) / 2
     return (
         f'<line x1="{x1:g}" y1="{y:g}" x2="{x2 - 6:g}" y2="{y:g}" stroke="#555" stroke-width="1.5" '
-        f'marker-end="url(#arrow)"/>' + _text(middle, y - 6, label, "font-size:11px;fill:#555", "middle")
+        f'marker-end="url(#arrow)"/>'
+        + _text(middle, y - 6, label, "font-size:11px;fill:#555", "middle")
+        + (_text(middle, y + 14, below, "font-size:11px;fill:#555", "middle") if below else "")
     )
 
 
 def _step_lines(step: StepPicture) -> int:
-    return 2 + 2 * len(step.uses) + (1 if step.coupon else 0) + (1 if step.purpose else 0)
+    return 1 + 2 * len(step.uses) + (1 if step.coupon else 0) + (1 if step.purpose else 0)
 
 
 def as_svg(shown: JourneyPicture, preview_href: str = "/view/{template}/{customer}") -> str:
     """The journey as one inline SVG: trigger → steps (day, gap, variants, languages) → exits.
 
     Each template line is a link to its preview (``preview_href`` with ``template`` and ``customer``)."""
-    height = max(110.0, max(_step_lines(step) for step in shown.steps) * _LINE + 30)
+    lines = max(6, len(shown.exits) + 3, *(_step_lines(step) for step in shown.steps))
+    height = lines * _LINE + 34.0
     mid = 14 + 40.0
     width = 2 * _BOX_W + len(shown.steps) * (_BOX_W + _GAP) + _GAP + 20
     parts = [
@@ -229,8 +232,8 @@ def as_svg(shown: JourneyPicture, preview_href: str = "/view/{template}/{custome
     ]
     x = 10 + _BOX_W
     for number, step in enumerate(shown.steps, 1):
-        label = f"day {step.day:g}" if number == 1 else f"+{_days(step.gap)} (day {step.day:g})"
-        parts.append(_arrow(x, x + _GAP, mid, label))
+        gap = f"day {step.day:g}" if number == 1 else f"+{_days(step.gap)}"
+        parts.append(_arrow(x, x + _GAP, mid, gap, "" if number == 1 else f"day {step.day:g}"))
         x += _GAP
         parts.append(f'<g class="step" data-step="{html.escape(step.id)}">')
         parts.append(_box(x, 14, height - 10, "#ffffff", "#2a6f7a"))
