@@ -166,5 +166,8 @@ def test_journeys_page_and_detail_frames_in_a_real_browser(gallery: str, tmp_pat
     dom = dump_dom(gallery + "/journeys")
     assert dom.count('class="journey"') == len(parse_journeys().journeys)
     assert dom.count('class="preview"') >= 8
-    mobile = screenshot(gallery + "/view/winback_incentive/sample-at-risk?frame=mobile", tmp_path / "m.png", 900, 1600)
+    url = gallery + "/view/winback_incentive/sample-at-risk?frame=mobile"
+    mobile = screenshot(url, tmp_path / "m.png", 900, 1600)
     assert png_colours(mobile) > 20
+    fitted = re.search(r'data-frame="mobile"[^>]*style="width: 377px; height: (\d+)px;', dump_dom(url))
+    assert fitted and int(fitted.group(1)) > 900  # grown to the whole email, the footer included
