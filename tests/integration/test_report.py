@@ -63,7 +63,11 @@ def test_html_report_renders_with_charts_in_a_real_browser(tracked: World, tmp_p
     assert main(["report", "--since", since, "--until", until, "--format", "html", "--output", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
     assert html.count("<svg") == 2
+    steps = html[html.index('<table id="steps">') :]
+    assert "<td>winback.miss_you</td><td>12</td>" in steps[: steps.index("</table>")]
+    assert 'id="weeks"' in html and 'id="health"' in html and "too few to tell" in html  # 12 emails, no hold-out
     shot = screenshot(out.as_uri(), tmp_path / "report.png", height=1800)
     assert png_colours(shot) > 40  # tables and two charts, not a blank page
     dom = dump_dom(out.as_uri())
     assert 'id="journeys"' in dom and 'id="lift"' in dom and "Pushing too hard?" in dom
+    assert 'id="steps"' in dom and 'id="weeks"' in dom

@@ -69,8 +69,8 @@ def gallery() -> Iterator[str]:
 
 def test_gallery_lists_every_template_for_every_sample(gallery: str) -> None:
     page = urllib.request.urlopen(gallery + "/").read().decode()  # noqa: S310 - loopback
-    assert page.count("promo ") >= 10 * 8
-    assert 'class="over"' not in page and "error:" not in page
+    assert page.count('<div class="shares">promotion: ') >= 10 * 8
+    assert 'class="over"' not in page and 'class="error"' not in page
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(gallery + "/view/nope/sample-new")  # noqa: S310
     assert missing.value.code == 404

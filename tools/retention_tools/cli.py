@@ -357,6 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     journeys = commands.add_parser("journeys", help="marketer tools for templates/journeys.yaml")
     journey_commands = journeys.add_subparsers(dest="journeys_command", required=True)
+    show = journey_commands.add_parser("show", help="one journey as text: trigger, steps, delays, A/B split, exits")
+    show.add_argument("journey", help="journey name from templates/journeys.yaml")
+
+    def journeys_show(args: argparse.Namespace) -> int:
+        from retention_tools.authoring.journey_view import show_command
+
+        return show_command(args.journey)
+
+    show.set_defaults(run=journeys_show)
 
     report = commands.add_parser("report", help="email rates, A/B tests, lift and retention rate (CUSTOMERS_TABLE)")
     report.add_argument("--journey", help="one journey only")

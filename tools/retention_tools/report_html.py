@@ -9,15 +9,19 @@ to letters, digits, - and _).
 from __future__ import annotations
 
 import io
+import math
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from jinja2 import select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from retention.reporting.rates import Rates
-from retention.reporting.report import Report
+from retention.reporting.report import MIN_EVENTS, MIN_LIFT_GROUP, Report, step_rows
+
+MIN_WEEK_VOLUME = 20
+"""Delivered emails a week needs before its rates are drawn: five emails make a rate jump between 0 and 100 %."""
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Retention report {{ r.since }} – {{ r.until }}</title>
@@ -26,6 +30,9 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem 
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.35rem .5rem;text-align:right;border-bottom:1px solid #e3e3e3}
 th:first-child,td:first-child{text-align:left}th{background:#f4f1ec}
+td{white-space:nowrap;font-variant-numeric:tabular-nums}td:first-child{white-space:normal}
+.few{background:#f3f3f3;border-left:4px solid #999;padding:.6rem .9rem;margin:.4rem 0}
+td.verdict-warning{color:#b35900;font-weight:600}td.verdict-few,td.too-few{color:#777}
 .warn{background:#fff4e5;border-left:4px solid #e67e22;padding:.6rem .9rem;margin:.4rem 0}
 .ok{background:#eef8ee;border-left:4px solid #3c9a3c;padding:.6rem .9rem}
 .note{color:#666;font-size:.85rem}.chart svg{max-width:100%;height:auto}
@@ -36,7 +43,14 @@ prefetchers) and link-scanner clicks: {{ "{:,}".format(r.overall["opens_machine"
 {{ "{:,}".format(r.overall["clicks_machine"]) }} scanner clicks were stored but not counted as people.</p>
 <h2>Pushing too hard?</h2>
 {% for name, w in warnings %}<div class="warn"><strong>{{ name }}</strong>: {{ w }}</div>
-{% else %}<div class="ok">Every journey is above its floors.</div>{% endfor %}
+{% else %}<div class="ok">No journey is past a limit on enough mail to tell.</div>{% endfor %}
+{% for name, note in too_few %}<div class="few"><strong>{{ name }}</strong>: {{ note }}</div>{% endfor %}
+<table id="health"><tr><th>journey</th>{% for check in checks %}<th>{{ check }}</th>{% endfor %}</tr>
+{% for j in r.journeys %}<tr><td>{{ j.name }}</td>{% for v in j.verdicts %}<td class="verdict-{{ 'few' if v.status == 'too few to tell' else v.status }}">{% if v.value is not none %}{{ pct(v.value) }} {% endif %}{{ v.status }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+<p class="note">A warning needs {{ "{:,}".format(min_sent) }} emails and {{ min_events }} events: {{ min_events }} unsubscribes
+(or complaints) above a ceiling, or enough emails that {{ min_events }} opens (or clicks) were expected at a floor.
+Below that the check says "too few to tell".</p>
 <h2>Emails per journey</h2>
 <table id="journeys"><tr><th>journey</th><th>sent</th><th>delivered</th><th>human opens</th><th>all opens</th>
 <th>human clicks</th><th>click-to-open</th><th>unsubscribes</th><th>complaints</th><th>promotion share</th>
@@ -47,17 +61,38 @@ prefetchers) and link-scanner clicks: {{ "{:,}".format(r.overall["opens_machine"
 <td>{{ pct(x.promotion_share, 0) }}</td><td>{{ x["attributed_orders"] }}</td><td>{{ "{:,.2f}".format(x.attributed_revenue) }}</td></tr>
 {% endfor %}</table>
 <h2>Rates over time</h2><div class="chart">{{ over_time }}</div>
+<p class="note">Weekly rates are drawn only for weeks with at least {{ min_week }} delivered emails (fewer say
+nothing); the bars under the chart are the emails sent each week.</p>
+<table id="weeks"><tr><th>week of</th><th>sent</th><th>delivered</th><th>human opens</th><th>human open rate</th>
+<th>human clicks</th><th>human click rate</th></tr>
+{% for week, x in weeks %}<tr><td>{{ week }}</td><td>{{ "{:,}".format(x["sent"]) }}</td><td>{{ "{:,}".format(x["delivered"]) }}</td>
+<td>{{ "{:,}".format(x["unique_opens_human"]) }}</td><td>{% if x.base >= min_week %}{{ pct(x.open_rate_human) }}{% else %}too few to tell{% endif %}</td>
+<td>{{ "{:,}".format(x["unique_clicks_human"]) }}</td><td>{% if x.base >= min_week %}{{ pct(x.click_rate) }}{% else %}too few to tell{% endif %}</td></tr>
+{% endfor %}</table>
 <h2>Lift over the hold-out group</h2>
 <table id="lift"><tr><th>journey</th><th>treated: ordered after entering</th><th>hold-out</th><th>difference</th>
-<th>95 % interval</th><th>retention rate treated</th><th>retention rate hold-out</th></tr>
+<th>95 % interval</th><th>verdict</th><th>retention rate treated</th><th>retention rate hold-out</th></tr>
 {% for j in r.journeys %}<tr><td>{{ j.name }}</td><td>{{ pct(j.lift.treated_rate) }} of {{ j.lift.treated }}</td>
 <td>{{ pct(j.lift.holdout_rate) }} of {{ j.lift.holdout }}</td><td>{{ pp(j.lift.difference) }}</td>
 <td>{% if j.lift.interval %}{{ pp(j.lift.interval[0]) }} … {{ pp(j.lift.interval[1]) }}{% else %}—{% endif %}</td>
+<td class="{% if j.lift.verdict == 'too few to tell' %}too-few{% endif %}">{{ j.lift.verdict }}</td>
 <td>{{ rate(j.retention_treated) }}</td><td>{{ rate(j.retention_holdout) }}</td></tr>
 {% endfor %}</table>
+<p class="note">A lift needs at least {{ min_group }} customers in the treated and in the hold-out group; below
+that it says "too few to tell" (the difference is shown, but it is chance).</p>
 {% if r.retention %}<p>Shop retention rate {{ r.retention_since }} → {{ r.until }}: (A − B) / C = ({{ r.retention.at_end }} − {{ r.retention.new }}) / {{ r.retention.at_start }}
 = <strong>{{ rate(r.retention) }}</strong> (a customer = ordered within {{ r.active_days }} days).</p>{% endif %}
-<h2>Per step</h2><div class="chart">{{ per_step }}</div>
+<h2>Per step</h2>
+<table id="steps"><tr><th>journey.step</th><th>sent</th><th>delivered</th><th>human opens</th><th>human clicks</th>
+<th>unsubscribes</th><th>conversions</th><th>human open rate</th><th>human click rate</th></tr>
+{% for name, step, x in steps %}<tr><td>{{ name }}.{{ step }}</td><td>{{ "{:,}".format(x["sent"]) }}</td>
+<td>{{ "{:,}".format(x["delivered"]) }}</td><td>{{ "{:,}".format(x["unique_opens_human"]) }}</td>
+<td>{{ "{:,}".format(x["unique_clicks_human"]) }}</td><td>{{ "{:,}".format(x["unsubscribed"]) }}</td>
+<td>{{ "{:,}".format(x["attributed_orders"]) }}</td><td>{{ pct(x.open_rate_human) }}</td><td>{{ pct(x.click_rate) }}</td></tr>
+{% endfor %}</table>
+<p class="note">Conversions: orders attributed to the step's emails (a human click, then an order within the
+attribution window).</p>
+<div class="chart">{{ per_step }}</div>
 {% if tests %}<h2>A/B variants</h2>
 <table id="ab"><tr><th>journey.step</th><th>variants (human click rate)</th><th>p-value</th><th>verdict</th></tr>
 {% for name, t in tests %}<tr><td>{{ name }}.{{ t.step }}</td>
@@ -108,17 +143,29 @@ def _over_time(report: Report) -> Markup:
     import matplotlib.pyplot as plt
 
     weeks, rates = _weekly(report)
-    figure, axis = plt.subplots(figsize=(10, 3.6))
+    figure, (axis, volume) = plt.subplots(
+        2, 1, figsize=(10, 4.8), sharex=True, gridspec_kw={"height_ratios": [3, 1.2], "hspace": 0.08}
+    )
     series = (
         ("human open rate", [r.open_rate_human for r in rates], "#7a4b2a"),
         ("all opens (with machines)", [r.open_rate_all for r in rates], "#c9a27e"),
         ("human click rate", [r.click_rate for r in rates], "#2a6f7a"),
     )
+    enough = [r.base >= MIN_WEEK_VOLUME for r in rates]
     for label, values, colour in series:
-        axis.plot(weeks, [(v or 0) * 100 for v in values], label=label, color=colour, linewidth=1.8)
+        shown = [(v or 0) * 100 if ok else math.nan for v, ok in zip(values, enough, strict=True)]
+        axis.plot(weeks, shown, label=label, color=colour, linewidth=1.8, marker="o", markersize=3)
     axis.set_ylabel("% of delivered emails (weekly)")
     axis.grid(alpha=0.3)
     axis.legend(loc="upper right", frameon=False)
+    axis.set_ylim(0, 100 if not any(enough) else None)
+    volume.bar(
+        weeks, [r["sent"] for r in rates], width=6, align="edge", color=["#888" if ok else "#ccc" for ok in enough]
+    )
+    volume.set_ylabel("emails sent")
+    volume.grid(axis="y", alpha=0.3)
+    if weeks:
+        volume.set_xlim(weeks[0] - timedelta(days=3), weeks[-1] + timedelta(days=10))
     figure.autofmt_xdate()
     return _svg(figure)
 
@@ -151,10 +198,20 @@ def format_html(report: Report) -> str:
     environment = SandboxedEnvironment(autoescape=select_autoescape(default=True, default_for_string=True))
     template = environment.from_string(PAGE)
     rows = [(j.name, j.totals) for j in report.journeys] + [("all", report.overall)]
+    weeks, weekly = _weekly(report)
+    checks = [v.check for v in report.journeys[0].verdicts] if report.journeys else []
     return template.render(
         r=report,
         rows=rows,
         warnings=[(j.name, w) for j in report.journeys for w in j.warnings],
+        too_few=[(j.name, note) for j in report.journeys for note in j.too_few],
+        checks=checks,
+        min_sent=report.health.min_sent,
+        min_events=MIN_EVENTS,
+        min_group=MIN_LIFT_GROUP,
+        min_week=MIN_WEEK_VOLUME,
+        weeks=list(zip(weeks, weekly, strict=True)),
+        steps=step_rows(report),
         tests=[(j.name, t) for j in report.journeys for t in j.variants],
         over_time=_over_time(report),
         per_step=_per_step(report),

@@ -13,13 +13,22 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from retention.models.tracking import HealthRules
-from retention.reporting.rates import Rates, pushing_too_hard
+from retention.reporting.rates import Rates
 from retention.reporting.retention import Participants, RetentionFigures, figures, orders_and_participants
 from retention.reporting.stats import ProportionTest, difference_interval, two_proportion_test
 from retention.store.counters import JOURNEY_LEVEL, CounterStore
 from retention.store.history import HistoryStore
 
 CountsByKey = dict[tuple[str, str, str], Counter[str]]
+
+TOO_FEW = "too few to tell"
+MIN_LIFT_GROUP = 30
+"""Customers in the treated and in the hold-out group before the lift gets a verdict: a
+"+74.1 pp" against a hold-out of 2 people is chance, not a result."""
+MIN_EVENTS = 5
+"""Events a "pushing too hard" verdict rests on: a rate above a ceiling needs this many
+unsubscribes (or complaints); a rate below a floor needs enough emails that this many opens
+(or clicks) were expected at the floor. One unsubscribe in 157 emails says nothing yet."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,18 @@ class Lift:
             return None
         return self.difference / self.holdout_rate
 
+    @property
+    def verdict(self) -> str:
+        """What the lift says, or :data:`TOO_FEW` below :data:`MIN_LIFT_GROUP` customers in a group."""
+        interval = self.interval
+        if min(self.treated, self.holdout) < MIN_LIFT_GROUP or interval is None:
+            return TOO_FEW
+        if interval[0] > 0:
+            return "better than the hold-out"
+        if interval[1] < 0:
+            return "worse than the hold-out"
+        return "no clear difference"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "treated": self.treated,
@@ -66,7 +87,73 @@ class Lift:
             "difference": self.difference,
             "difference_95ci": list(self.interval) if self.interval else None,
             "relative_lift": self.relative,
+            "verdict": self.verdict,
         }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One "pushing too hard" check of a journey: ``ok``, ``warning`` or :data:`TOO_FEW`."""
+
+    check: str
+    value: float | None
+    limit: float
+    side: str
+    events: int
+    status: str
+    crossed: bool = False
+    """The rate is on the wrong side of its limit (a warning with enough mail)."""
+
+    @property
+    def message(self) -> str:
+        bound = "floor" if self.side == "below" else "ceiling"
+        shown = "—" if self.value is None else f"{self.value:.1%}"
+        text = f"{self.check} {shown} is {self.side} the {bound} {self.limit:.1%}"
+        if self.status == TOO_FEW:
+            text += f" — {TOO_FEW} ({_EVENT_NAMES[self.check]}: {self.events:,}; a verdict needs more mail)"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "value": self.value,
+            "limit": self.limit,
+            "side": self.side,
+            "events": self.events,
+            "status": self.status,
+            "crossed": self.crossed,
+        }
+
+
+_EVENT_NAMES = {
+    "human open rate": "human opens",
+    "human click rate": "human clicks",
+    "unsubscribe rate": "unsubscribes",
+    "complaint rate": "complaints",
+}
+
+
+def health_verdicts(rates: Rates, rules: HealthRules) -> list[Verdict]:
+    """Every health check with its verdict: a warning only on enough evidence (:data:`MIN_EVENTS`,
+    and ``rules.min_sent`` emails), :data:`TOO_FEW` when the rate crosses its limit on too little."""
+    checks = (
+        (rates.open_rate_human, rules.min_human_open_rate, "human open rate", "below", "unique_opens_human"),
+        (rates.click_rate, rules.min_click_rate, "human click rate", "below", "unique_clicks_human"),
+        (rates.unsubscribe_rate, rules.max_unsubscribe_rate, "unsubscribe rate", "above", "unsubscribed"),
+        (rates.complaint_rate, rules.max_complaint_rate, "complaint rate", "above", "complained"),
+    )
+    found = []
+    for value, limit, label, side, counted in checks:
+        events = int(rates[counted])
+        crossed = value is not None and (value < limit if side == "below" else value > limit)
+        evidence = events if side == "above" else rates.base * limit
+        enough = evidence >= MIN_EVENTS
+        if rates["sent"] < rules.min_sent:
+            status = TOO_FEW
+        else:
+            status = "ok" if not crossed else "warning" if enough else TOO_FEW
+        found.append(Verdict(label, value, limit, side, events, status, crossed))
+    return found
 
 
 @dataclass(frozen=True)
@@ -100,6 +187,12 @@ class JourneyReport:
     retention_treated: RetentionFigures | None = None
     retention_holdout: RetentionFigures | None = None
     warnings: list[str] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    @property
+    def too_few(self) -> list[str]:
+        """Checks whose rate crossed a limit on too little mail to call it (shown, not warned)."""
+        return [v.message for v in self.verdicts if v.status == TOO_FEW and v.crossed]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +206,8 @@ class JourneyReport:
                 "holdout": self.retention_holdout.as_dict() if self.retention_holdout else None,
             },
             "warnings": self.warnings,
+            "too_few_to_tell": self.too_few,
+            "health": [verdict.as_dict() for verdict in self.verdicts],
             "days": {day: rates.as_dict()["rates"] | {"sent": rates["sent"]} for day, rates in self.days.items()},
         }
 
@@ -126,6 +221,8 @@ class Report:
     retention: RetentionFigures | None = None
     active_days: int = 365
     retention_since: date | None = None
+    health: HealthRules = field(default_factory=HealthRules)
+    """The floors and ceilings the verdicts were checked against (tracking.yaml)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -160,6 +257,7 @@ def journey_report(name: str, counts: CountsByKey, health: HealthRules) -> Journ
         holdout_converted=journey_level["customers_converted_holdout"],
     )
     rates = Rates(totals)
+    verdicts = health_verdicts(rates, health)
     return JourneyReport(
         name=name,
         totals=rates,
@@ -167,7 +265,8 @@ def journey_report(name: str, counts: CountsByKey, health: HealthRules) -> Journ
         days={day: Rates(c) for day, c in sorted(days.items())},
         variants=variants,
         lift=lift,
-        warnings=pushing_too_hard(rates, health),
+        warnings=[verdict.message for verdict in verdicts if verdict.status == "warning"],
+        verdicts=verdicts,
     )
 
 
@@ -208,7 +307,7 @@ def build_report(
             group = participants.get(report.name, Participants())
             report.retention_treated = figures(group.treated, orders, start, end, active_days)
             report.retention_holdout = figures(group.holdout, orders, start, end, active_days)
-    return Report(since, until, reports, Rates(overall), shop, active_days, retention_since or since)
+    return Report(since, until, reports, Rates(overall), shop, active_days, retention_since or since, health)
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -242,7 +341,8 @@ def format_table(report: Report) -> str:
         f"{machine['clicks_machine']:,} are stored but left out of the human rates",
         "",
         "Lift over the hold-out (customers who ordered after entering; 95 % interval of the difference)",
-        f"  {'journey':<16}{'treated':>14}{'hold-out':>14}{'lift':>10}{'95 % interval':>22}{'retention T/H':>18}",
+        f"  {'journey':<16}{'treated':>14}{'hold-out':>14}{'lift':>10}{'95 % interval':>22}{'retention T/H':>18}"
+        f"  verdict",
     ]
     for journey in report.journeys:
         lift = journey.lift
@@ -255,6 +355,19 @@ def format_table(report: Report) -> str:
         lines.append(
             f"  {journey.name:<16}{_pct(lift.treated_rate) + f' of {lift.treated}':>14}"
             f"{_pct(lift.holdout_rate) + f' of {lift.holdout}':>14}{_pp(lift.difference):>10}{shown:>22}{retention:>18}"
+            f"  {lift.verdict}"
+        )
+    lines += [
+        f"  ({TOO_FEW}: fewer than {MIN_LIFT_GROUP} customers in the treated or the hold-out group)",
+        "",
+        "Per step (counts; conversions = orders attributed to the step's emails)",
+        f"  {'journey.step':<28}{'sent':>8}{'human opens':>13}{'human clicks':>14}{'unsubscribes':>14}"
+        f"{'conversions':>13}",
+    ]
+    for name, step, rates in step_rows(report):
+        lines.append(
+            f"  {name + '.' + step:<28}{rates['sent']:>8,}{rates['unique_opens_human']:>13,}"
+            f"{rates['unique_clicks_human']:>14,}{rates['unsubscribed']:>14,}{rates['attributed_orders']:>13,}"
         )
     tests = [(j.name, t) for j in report.journeys for t in j.variants]
     if tests:
@@ -278,7 +391,13 @@ def format_table(report: Report) -> str:
     warned = [(j.name, w) for j in report.journeys for w in j.warnings]
     lines += ["", "Pushing too hard?"]
     lines += [f"  WARNING {name}: {w}" for name, w in warned] or ["  no journey below its floors"]
+    lines += [f"  {journey.name}: {note}" for journey in report.journeys for note in journey.too_few]
     return "\n".join(lines)
+
+
+def step_rows(report: Report) -> list[tuple[str, str, Rates]]:
+    """(journey, step, rates) for every step that sent mail, in journey order."""
+    return [(journey.name, step, rates) for journey in report.journeys for step, rates in journey.steps.items()]
 
 
 def _num(rate: float | None) -> str:
