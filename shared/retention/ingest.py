@@ -271,11 +271,19 @@ def _reregister(registration: CustomerRegistered, store: CustomerStore, policy: 
     profile = store.get_profile(registration.customer_id)
     updated = profiles.apply_reregistration(_or_new(profile, registration.customer_id, at), registration, at)
     updated = profiles.record_consent(updated, _registration_consent(registration, policy))
+    if profile is not None and _same(updated, profile):
+        raise AlreadyApplied(f"registration of {registration.customer_id} changes nothing")
     facts = json.dumps(registration.model_dump(mode="json"), sort_keys=True)
     marker = Marker.for_update(
         registration.customer_id, f"registered:{hashlib.sha256(facts.encode()).hexdigest()[:32]}"
     )
     return _commit(store, marker, [(updated, profile)], at, stats, definitions, rearm=False)
+
+
+def _same(updated: CustomerProfile, profile: CustomerProfile) -> bool:
+    """Whether an update changes nothing but the time it was applied (a redelivered registration)."""
+    ignored = {"updated_at", "version"}
+    return updated.model_dump(exclude=ignored) == profile.model_dump(exclude=ignored)
 
 
 def _applied_order(

@@ -103,8 +103,12 @@ def order_record(order: OrderPlaced, at: datetime) -> OrderRecord:
 
 
 def apply_registration(profile: CustomerProfile, event: CustomerRegistered, at: datetime) -> CustomerProfile:
-    """Registration sets contact facts; it never overwrites newer ones from an order."""
+    """Registration sets contact facts; it never overwrites newer ones from an order. It dates the
+    facts (``facts_updated_at``) like an update does, so the same registration delivered again
+    is recognised as changing nothing."""
     changes: dict[str, object] = {"registered_at": event.registered_at, "updated_at": at}
+    if profile.facts_updated_at is None or event.registered_at > profile.facts_updated_at:
+        changes["facts_updated_at"] = event.registered_at
     newer_than_orders = profile.last_order_at is None or event.registered_at >= profile.last_order_at
     if profile.email is None or newer_than_orders:
         changes["email"] = event.email

@@ -43,7 +43,7 @@ def test_journeys_show_prints_trigger_steps_split_holdout_languages_and_exits(ca
     out = capsys.readouterr().out
     assert "trigger   CustomerInactive" in out and "segments at_risk, lapsed" in out
     assert "hold-out  10 % of entrants get nothing" in out
-    assert "1. miss_you      day 0\n       winback_miss_you [en, de]" in out
+    assert "1. miss_you      day 0\n       purpose: marketing\n       winback_miss_you [en, de]" in out
     assert "2. feedback      day 7 (+7 d after the previous step)" in out
     assert "3. incentive     day 18 (+11 d after the previous step)" in out
     assert "variant A 50 %: winback_incentive [en, de]" in out

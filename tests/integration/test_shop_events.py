@@ -227,6 +227,19 @@ def test_a_second_registration_with_new_facts_is_applied_not_dropped(world: Worl
     assert profile.consent.state is ConsentState.WITHDRAWN
 
 
+def test_the_same_registration_delivered_again_changes_nothing(world: World) -> None:
+    # Given a registration applied once
+    registered = load_event("customer_registered.eventbridge")
+    assert _ingest(registered)["batchItemFailures"] == []
+    first = _profile("C000043")
+    # When SQS delivers the same event again, later (at-least-once delivery)
+    assert _ingest(registered, at=T0 + timedelta(days=25))["batchItemFailures"] == []
+    # Then the profile is exactly as it was (the chaotic soak's profiles equal the clean run's)
+    again = _profile("C000043")
+    assert again.model_dump(exclude={"updated_at"}) == first.model_dump(exclude={"updated_at"})
+    assert again.version == first.version
+
+
 def test_explicit_policy_sends_no_marketing_email_to_a_customer_without_opt_in(world: World) -> None:
     # Given two buyers, one who opted in at checkout and one the shop never asked
     opted_in, unknown = treated("CONSENTY", journey="post_purchase")[0], treated("CONSENTN", journey="post_purchase")[0]
