@@ -27,15 +27,19 @@ class TrackedEmail:
 class _Links:
     def __init__(self, ring: KeyRing, base: str, message_id: str) -> None:
         self.ring, self.base, self.message_id = ring, base, message_id
+        self.ours = base + "/"
         self.urls: list[str] = []
+        self.links: dict[str, str] = {}  # url -> its tracking link (a URL used twice is signed once)
 
     def tracked(self, url: str) -> str:
-        if url.startswith(self.base + "/") or not url.startswith("https://"):
+        if url.startswith(self.ours) or not url.startswith("https://"):
             return url  # already ours (unsubscribe, preferences), or not a web link (the lint reports those)
-        if url not in self.urls:
+        link = self.links.get(url)
+        if link is None:
+            token = self.ring.sign(Purpose.CLICK, self.message_id, len(self.urls))
             self.urls.append(url)
-        token = self.ring.sign(Purpose.CLICK, self.message_id, self.urls.index(url))
-        return f"{self.base}/c/{token}"
+            link = self.links[url] = f"{self.base}/c/{token}"
+        return link
 
 
 def pixel(ring: KeyRing, base: str, message_id: str) -> str:
