@@ -143,6 +143,9 @@ def _range(*args: int) -> range:
     return numbers
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class RetentionEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox with a per-email budget and escaping that templates cannot switch off."""
 
@@ -167,6 +170,20 @@ class RetentionEnvironment(ImmutableSandboxedEnvironment):
             return super()._load_template(name, globals)
         with active.off_the_clock():
             return super()._load_template(name, globals)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``customer.first_name`` on the plain dicts of the context without raising an AttributeError first.
+
+        The sandbox tries ``getattr`` and falls back to the item when a dict has no such
+        attribute; a name that is not an attribute of ``dict`` fails that ``getattr`` for sure, so
+        the item is what the sandbox would return (a missing key still takes the sandbox's path).
+        """
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
     # Called by the generated code of every template (see _BudgetedCodeGenerator).
     def written(self, chunk: str) -> str:
