@@ -36,7 +36,7 @@ from jinja2.utils import _PassArg
 from markupsafe import Markup
 
 from retention.mail import budget
-from retention.mail.budget import DEFAULT_BUDGET, RenderBudget, Spending, current, spending
+from retention.mail.budget import DEFAULT_BUDGET, RenderBudget, Spending, current, spending, written
 from retention.mail.css import inline_template_source
 from retention.mail.errors import TemplateTooExpensive
 from retention.mail.promotion import MARKERS, PromotionExtension
@@ -186,8 +186,7 @@ class RetentionEnvironment(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
     # Called by the generated code of every template (see _BudgetedCodeGenerator).
-    def written(self, chunk: str) -> str:
-        return current().write(chunk)
+    written = staticmethod(written)
 
     def built(self, value: Any) -> Any:
         return current().built_value(value)

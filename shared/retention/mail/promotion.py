@@ -141,9 +141,12 @@ class _VisibleText(HTMLParser):
 
 
 # Possessive: no match can be found by backtracking into a shorter name or attribute run (the next
-# character would still not be ``>``), so the tokens are the same, without the backtracking stack.
+# character would still not be ``>``), so the tokens are the same, without the backtracking stack;
+# the attributes as an unrolled loop (unquoted run, then quoted value and unquoted run, repeated),
+# the same language as ``(?:unquoted|quoted)*`` with one repetition per quoted value.
 _TOKEN = re.compile(
-    r"<!--.*?-->|<[!?][^>]*+>|</([a-zA-Z][^\s/>]*+)[^>]*+>|<([a-zA-Z][^\s/>]*+)((?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+)>",
+    r"<!--.*?-->|<[!?][^>]*+>|</([a-zA-Z][^\s/>]*+)[^>]*+>"
+    r"|<([a-zA-Z][^\s/>]*+)([^>\"']*+(?:(?:\"[^\"]*+\"|'[^']*+')[^>\"']*+)*+)>",
     re.S,
 )
 _ATTRIBUTE = re.compile(
