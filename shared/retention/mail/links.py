@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from retention.mail.signing import KeyRing, Purpose
 
 _ANCHOR_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
+_BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_BODY_END = re.compile(r"</body>", re.IGNORECASE)
 _TEXT_URL = re.compile(r"https://[^\s<>\"']+")
 _TRAILING = ".,;:!?)]}"
 
@@ -81,13 +83,13 @@ def add_tracking(html: str, text: str, message_id: str, ring: KeyRing, base: str
     tracked_html = _ANCHOR_HREF.sub(rewrite_anchor, html)
     tracked_text = _TEXT_URL.sub(rewrite_text, text)
     trap = honeypot(ring, base, message_id)
-    if re.search(r"<body\b[^>]*>", tracked_html, re.IGNORECASE):
-        tracked_html = re.sub(r"<body\b[^>]*>", lambda m: m[0] + trap, tracked_html, count=1, flags=re.I)
-    else:
-        tracked_html = trap + tracked_html
+    body = _BODY_START.search(tracked_html)  # the first one, as a substitution with count=1 would
+    at = body.end() if body else 0  # right after <body ...>, else first
+    tracked_html = tracked_html[:at] + trap + tracked_html[at:]
     open_pixel = pixel(ring, base, message_id)
-    if re.search(r"</body>", tracked_html, re.IGNORECASE):
-        tracked_html = re.sub(r"</body>", lambda _: open_pixel + "</body>", tracked_html, count=1, flags=re.I)
+    body_end = _BODY_END.search(tracked_html)
+    if body_end:
+        tracked_html = f"{tracked_html[: body_end.start()]}{open_pixel}</body>{tracked_html[body_end.end() :]}"
     else:
         tracked_html += open_pixel
     return TrackedEmail(tracked_html, tracked_text, tuple(links.urls))
