@@ -117,16 +117,6 @@ class Spending:
             raise TemplateTooExpensive(f"built more than {self.budget.max_built:,} characters and items in all")
         return value
 
-    def write(self, chunk: str) -> str:
-        """Account for one piece of output (into the email or into a macro's or block's buffer).
-
-        No clock here: output that repeats comes from a loop or a call, which check the deadline.
-        """
-        self.output += len(chunk)
-        if self.output > self.budget.max_output:
-            raise TemplateTooExpensive(f"wrote more than {self.budget.max_output:,} characters")
-        return chunk
-
     def iterate(self, iterable: Iterable[Any]) -> Iterator[Any]:
         """A template loop over ``iterable``, one step per iteration."""
         for item in iterable:
@@ -145,6 +135,22 @@ class Spending:
 def active() -> Spending | None:
     """The budget of the render under way in this context, if any."""
     return _current.get()
+
+
+def written(chunk: str) -> str:
+    """Account for one piece of output of the render under way (into the email or into a macro's
+    or block's buffer). The generated code of every template calls it for each piece of output,
+    a hundred and more per email, so it is one function call.
+
+    No clock here: output that repeats comes from a loop or a call, which check the deadline.
+    """
+    spent = _current.get()
+    if spent is None:
+        raise TemplateTooExpensive("template code ran outside a render budget")
+    spent.output += len(chunk)
+    if spent.output > spent.budget.max_output:
+        raise TemplateTooExpensive(f"wrote more than {spent.budget.max_output:,} characters")
+    return chunk
 
 
 def current() -> Spending:

@@ -36,7 +36,7 @@ from jinja2.utils import _PassArg
 from markupsafe import Markup
 
 from retention.mail import budget
-from retention.mail.budget import DEFAULT_BUDGET, RenderBudget, Spending, current, spending
+from retention.mail.budget import DEFAULT_BUDGET, RenderBudget, Spending, current, spending, written
 from retention.mail.css import inline_template_source
 from retention.mail.errors import TemplateTooExpensive
 from retention.mail.promotion import MARKERS, PromotionExtension
@@ -143,6 +143,9 @@ def _range(*args: int) -> range:
     return numbers
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class RetentionEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox with a per-email budget and escaping that templates cannot switch off."""
 
@@ -168,9 +171,22 @@ class RetentionEnvironment(ImmutableSandboxedEnvironment):
         with active.off_the_clock():
             return super()._load_template(name, globals)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``customer.first_name`` on the plain dicts of the context without raising an AttributeError first.
+
+        The sandbox tries ``getattr`` and falls back to the item when a dict has no such
+        attribute; a name that is not an attribute of ``dict`` fails that ``getattr`` for sure, so
+        the item is what the sandbox would return (a missing key still takes the sandbox's path).
+        """
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
     # Called by the generated code of every template (see _BudgetedCodeGenerator).
-    def written(self, chunk: str) -> str:
-        return current().write(chunk)
+    written = staticmethod(written)
 
     def built(self, value: Any) -> Any:
         return current().built_value(value)

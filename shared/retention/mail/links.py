@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from retention.mail.signing import KeyRing, Purpose
 
 _ANCHOR_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
+_BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_BODY_END = re.compile(r"</body>", re.IGNORECASE)
 _TEXT_URL = re.compile(r"https://[^\s<>\"']+")
 _TRAILING = ".,;:!?)]}"
 
@@ -27,15 +29,19 @@ class TrackedEmail:
 class _Links:
     def __init__(self, ring: KeyRing, base: str, message_id: str) -> None:
         self.ring, self.base, self.message_id = ring, base, message_id
+        self.ours = base + "/"
         self.urls: list[str] = []
+        self.links: dict[str, str] = {}  # url -> its tracking link (a URL used twice is signed once)
 
     def tracked(self, url: str) -> str:
-        if url.startswith(self.base + "/") or not url.startswith("https://"):
+        if url.startswith(self.ours) or not url.startswith("https://"):
             return url  # already ours (unsubscribe, preferences), or not a web link (the lint reports those)
-        if url not in self.urls:
+        link = self.links.get(url)
+        if link is None:
+            token = self.ring.sign(Purpose.CLICK, self.message_id, len(self.urls))
             self.urls.append(url)
-        token = self.ring.sign(Purpose.CLICK, self.message_id, self.urls.index(url))
-        return f"{self.base}/c/{token}"
+            link = self.links[url] = f"{self.base}/c/{token}"
+        return link
 
 
 def pixel(ring: KeyRing, base: str, message_id: str) -> str:
@@ -77,13 +83,13 @@ def add_tracking(html: str, text: str, message_id: str, ring: KeyRing, base: str
     tracked_html = _ANCHOR_HREF.sub(rewrite_anchor, html)
     tracked_text = _TEXT_URL.sub(rewrite_text, text)
     trap = honeypot(ring, base, message_id)
-    if re.search(r"<body\b[^>]*>", tracked_html, re.IGNORECASE):
-        tracked_html = re.sub(r"<body\b[^>]*>", lambda m: m[0] + trap, tracked_html, count=1, flags=re.I)
-    else:
-        tracked_html = trap + tracked_html
+    body = _BODY_START.search(tracked_html)  # the first one, as a substitution with count=1 would
+    at = body.end() if body else 0  # right after <body ...>, else first
+    tracked_html = tracked_html[:at] + trap + tracked_html[at:]
     open_pixel = pixel(ring, base, message_id)
-    if re.search(r"</body>", tracked_html, re.IGNORECASE):
-        tracked_html = re.sub(r"</body>", lambda _: open_pixel + "</body>", tracked_html, count=1, flags=re.I)
+    body_end = _BODY_END.search(tracked_html)
+    if body_end:
+        tracked_html = f"{tracked_html[: body_end.start()]}{open_pixel}</body>{tracked_html[body_end.end() :]}"
     else:
         tracked_html += open_pixel
     return TrackedEmail(tracked_html, tracked_text, tuple(links.urls))

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import random
 import re
+import string
 import sys
 from email.header import Header
 from email.policy import compat32
+from functools import lru_cache
 
 _LINE = 78
-_UNSAFE = re.compile(rb"[^\t !-~\r\n]")
+#: the bytes quoted-printable writes as they are; every other byte is written ``=XX``
+_SAFE = bytes([*b"\t\r\n", *range(ord(" "), ord("~") + 1)])
 _PART_HEADERS = (
     'Content-Type: text/{}; charset="utf-8"\nMIME-Version: 1.0\nContent-Transfer-Encoding: quoted-printable\n\n'
 )
@@ -44,22 +47,60 @@ def header(name: str, value: str | Header) -> str:
         and "  " not in value
     ):
         return f"{name}: {value}\n"
+    if isinstance(value, str) and value.isascii() and value.isprintable():
+        return _fold_ascii(name, value)
     return compat32.fold(name, value)
 
 
-def _quote(match: re.Match[bytes]) -> bytes:
-    return b"=%02X" % match[0][0]
+_LETTERS_AND_DIGITS = str.maketrans(dict.fromkeys(string.ascii_letters + string.digits, "x"))
+_WHITESPACE_RUNS = re.compile(r"(\s+)")
+
+
+@lru_cache(maxsize=256)
+def _folded_shape(name: str, shape: str) -> str:
+    return compat32.fold(name, shape)
+
+
+def _fold_ascii(name: str, value: str) -> str:
+    """compat32 folding of a long ASCII value (``List-Unsubscribe``), from the fold of its shape.
+
+    The folding of an ASCII value looks only at whitespace, the split characters ``;,`` and the
+    parentheses and backslash, never at which letter or digit stands where, and it moves no
+    character: it only breaks lines at whitespace or after a split character. So the value
+    with every letter and digit written ``x`` folds at the same places; that fold is computed
+    once per shape (a message's tokens differ, their length and punctuation do not) and the
+    value's own characters are put back into it in order.
+    """
+    folded = _folded_shape(name, value.translate(_LETTERS_AND_DIGITS))
+    prefix = f"{name}: "
+    characters = "".join(value.split())
+    written = [prefix]
+    used = 0
+    for index, part in enumerate(_WHITESPACE_RUNS.split(folded[len(prefix) :])):
+        if index % 2:
+            written.append(part)
+        else:
+            written.append(characters[used : used + len(part)])
+            used += len(part)
+    if used != len(characters) or not folded.startswith(prefix):
+        return compat32.fold(name, value)  # a fold that moved characters: never seen, but then the stdlib decides
+    return "".join(written)
 
 
 def quoted_printable(text: str) -> str:
     """``text`` as UTF-8 quoted-printable, line for line what ``email.quoprimime.body_encode`` writes.
 
-    The escaping runs in C (``=`` by ``replace``, the rare other bytes by one regex); only the
-    soft line breaks of long lines are placed in Python, by the stdlib's own algorithm.
+    The escaping runs in C: ``=`` first, then each other byte that needs it (``translate`` finds
+    which occur, one ``replace`` each: an email holds a handful of distinct ones, and what they
+    are replaced by is safe, so the order does not matter); only the soft line breaks of long
+    lines are placed in Python, by the stdlib's own algorithm.
     """
     if not text:
         return text
-    body = _UNSAFE.sub(_quote, text.encode("utf-8").replace(b"=", b"=3D")).decode("ascii")
+    encoded_bytes = text.encode("utf-8").replace(b"=", b"=3D")
+    for byte in set(encoded_bytes.translate(None, _SAFE)):
+        encoded_bytes = encoded_bytes.replace(bytes((byte,)), b"=%02X" % byte)
+    body = encoded_bytes.decode("ascii")
     encoded: list[str] = []
     append = encoded.append
     for line in body.splitlines():

@@ -58,9 +58,15 @@ def parse_locale(value: str | None) -> Locale | None:
     if not value:
         return None
     try:
-        return Locale.parse(value.replace("-", "_"))
+        return _parsed_locale(value.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         return None
+
+
+@lru_cache(maxsize=256)
+def _parsed_locale(name: str) -> Locale:
+    """``Locale.parse``, which parses anew on every call; the names are few (refusals are not cached)."""
+    return Locale.parse(name)
 
 
 class Renderer:
@@ -78,7 +84,7 @@ class Renderer:
 
     def variant(self, template: str, requested: str | None) -> tuple[str, Locale]:
         """The language whose variant exists (customer's first, then the default) and the formatting locale."""
-        default = Locale.parse(self.catalog.settings.default_locale)
+        default = _parsed_locale(self.catalog.settings.default_locale)
         wanted = parse_locale(requested)
         if wanted and f"emails/{template}.{wanted.language}.html" in self._names:
             return wanted.language, wanted
@@ -143,7 +149,7 @@ class Renderer:
     def render_context(self, template: str, language: str, context: dict[str, Any]) -> RenderedEmail:
         """Render with a prepared context (the lint uses it with StrictUndefined samples)."""
         context = {**context, "language": language}
-        suffix = "" if language == Locale.parse(self.catalog.settings.default_locale).language else f".{language}"
+        suffix = "" if language == _parsed_locale(self.catalog.settings.default_locale).language else f".{language}"
         try:
             html_template = self.env.get_template(f"emails/{template}{suffix}.html")
             text_template = self.env.get_template(f"emails/{template}{suffix}.txt")

@@ -9,7 +9,6 @@ new tokens are signed with the ring's current key, older tokens verify with the 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -97,5 +96,6 @@ class KeyRing:
         return LinkToken(Purpose(match["purpose"]), match["message"], int(match["index"]), kid)
 
     def _mac(self, key_id: str, body: str) -> str:
-        digest = hmac.new(self.keys[key_id], body.encode(), hashlib.sha256).digest()
+        # hmac.digest: the same HMAC-SHA256 in one C call (an email signs a dozen links)
+        digest = hmac.digest(self.keys[key_id], body.encode(), "sha256")
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
