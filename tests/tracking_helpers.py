@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from typing import Any
@@ -17,7 +17,7 @@ BROWSER = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
 )
 HUMAN_IP = "203.0.113.7"
-_LINK = re.compile(r"/([ocup])/([A-Za-z0-9_.-]+)")
+_LINK = re.compile(r"/([ocupf])/([A-Za-z0-9_.-]+)")
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Links:
     clicks: list[str]
     unsubscribe: str
     preferences: str
+    answers: list[str] = field(default_factory=list)
+    """The one-click feedback answers' tokens, in the email's order."""
 
 
 def html_of(message: Message) -> str:
@@ -48,6 +50,7 @@ def links_of(message: Message) -> Links:
         clicks=list(dict.fromkeys(t for t in clicks if t.startswith("c."))),
         unsubscribe=next(token for kind, token in found if kind == "u"),
         preferences=next(token for kind, token in found if kind == "p"),
+        answers=list(dict.fromkeys(token for kind, token in found if kind == "f")),
     )
 
 

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from retention.config_files import CatalogError, load_yaml
 from retention.models.emails import TemplateKind
@@ -35,6 +35,20 @@ class TemplateEntry(_Strict):
     description: Annotated[str, Field(min_length=1, max_length=300)]
     audience: list[str] = Field(default_factory=list, description="segments or tags it is written for")
     requires: list[Literal["coupon"]] = Field(default_factory=list)
+    answers: Annotated[list[Name], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="one-click answers of a feedback email (links.feedback.<answer>); append, never reorder:"
+        " a sent link names its answer by its place in this list",
+    )
+
+    @model_validator(mode="after")
+    def _answers_fit(self) -> TemplateEntry:
+        if self.answers and self.kind is not TemplateKind.FEEDBACK:
+            raise ValueError("answers: only a template of kind feedback asks for answers")
+        repeated = sorted({answer for answer in self.answers if self.answers.count(answer) > 1})
+        if repeated:
+            raise ValueError(f"answers: {', '.join(repeated)} listed more than once")
+        return self
 
 
 class CatalogSettings(_Strict):

@@ -9,6 +9,7 @@ what the send record stores: the message's original URLs by link index and its p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -70,11 +71,21 @@ def shop_of(settings: MailSettings) -> Shop:
     return Shop(name=settings.sender_name, url=shop_url, postal_address=settings.postal_address)
 
 
-def signed_links(ring: KeyRing, base: str, message_id: str) -> Links:
+def signed_links(ring: KeyRing, base: str, message_id: str, answers: Sequence[str] = ()) -> Links:
+    """The footer links and one signed ``/f/`` link per answer (its index is the answer's place in
+    the template's ``answers`` list, so the tracking API reads the answer from the token alone)."""
     return Links(
         unsubscribe=f"{base}/u/{ring.sign(Purpose.UNSUBSCRIBE, message_id)}",
         preferences=f"{base}/p/{ring.sign(Purpose.PREFERENCES, message_id)}",
+        feedback={
+            answer: f"{base}/f/{ring.sign(Purpose.FEEDBACK, message_id, index)}" for index, answer in enumerate(answers)
+        },
     )
+
+
+def answers_of(renderer: Renderer, template: str) -> tuple[str, ...]:
+    entry = renderer.catalog.templates.get(template)
+    return tuple(entry.answers) if entry is not None else ()
 
 
 def check_promotion(rendered: RenderedEmail, limit: float) -> None:
@@ -98,7 +109,7 @@ def compose(
     if recipient is None:
         raise NoRecipient(f"customer {profile.customer_id} has no address SES can deliver to")
     base = settings.tracking_base
-    links = signed_links(ring, base, message_id)
+    links = signed_links(ring, base, message_id, answers_of(renderer, template))
     rendered = renderer.render(template, profile, shop=shop_of(settings), links=links, now=now, coupon=coupon)
     check_promotion(rendered, settings.promotion_share_limit)
     problems = unsafe_markup(rendered.html, trusted_base=base)

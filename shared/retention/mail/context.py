@@ -10,7 +10,8 @@ emails to the same person do not repeat the same tips.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,8 @@ class Shop:
 class Links:
     unsubscribe: str
     preferences: str
+    feedback: Mapping[str, str] = field(default_factory=dict)
+    """The template's one-click answers by answer id (emails.yaml ``answers``): ``links.feedback.price``."""
 
 
 def _stable_offset(*parts: str) -> int:
@@ -156,7 +159,7 @@ def build_context(
             else None
         ),
         "shop": {"name": shop.name, "url": shop.url, "postal_address": shop.postal_address},
-        "links": {"unsubscribe": links.unsubscribe, "preferences": links.preferences},
+        "links": {"unsubscribe": links.unsubscribe, "preferences": links.preferences, "feedback": dict(links.feedback)},
         "words": words.model_dump(),
         "now": now,
         "_locale": locale,

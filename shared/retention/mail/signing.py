@@ -22,12 +22,13 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "u"
     PREFERENCES = "p"
     HONEYPOT = "h"  # the hidden link only scanners follow (served on /c/ like any link)
+    FEEDBACK = "f"  # a one-click answer; the index is the answer's place in emails.yaml's ``answers``
 
 
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _TOKEN = re.compile(
-    r"^(?P<purpose>[ocuph])\.(?P<message>[A-Za-z0-9_-]{8,64})\.(?P<index>0|[1-9][0-9]{0,3})"
+    r"^(?P<purpose>[ocuphf])\.(?P<message>[A-Za-z0-9_-]{8,64})\.(?P<index>0|[1-9][0-9]{0,3})"
     r"\.(?P<kid>[A-Za-z0-9_-]{1,16})\.(?P<sig>[A-Za-z0-9_-]{43})$"
 )
 MIN_KEY_CHARS = 32

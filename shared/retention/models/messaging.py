@@ -113,6 +113,19 @@ class LastClick(BaseModel):
     at: datetime
 
 
+class LastAnswer(BaseModel):
+    """The customer's latest one-click feedback answer (set by the tracking API, never by a send)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answer: str
+    template: str
+    journey: str
+    step: str
+    message_id: str
+    at: datetime
+
+
 class ContactState(BaseModel):
     """How a customer may be contacted: suppression, pause, recent sends and engagement.
 
@@ -132,6 +145,7 @@ class ContactState(BaseModel):
     last_engaged_at: datetime | None = None
     last_click: LastClick | None = None
     version: int = 0
+    last_answer: LastAnswer | None = None
 
     @property
     def unopened_streak(self) -> int:

@@ -21,6 +21,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "unsubscribed": frozenset({"shop"}),
     "paused": frozenset({"shop", "until"}),
     "invalid": frozenset({"shop"}),
+    "thanks": frozenset({"shop"}),
 }
 """The placeholders each page can fill in; any other ``$name`` is a typo the lint reports."""
 
@@ -54,8 +55,13 @@ class PageWords(_Strict):
     unsubscribed: PageText
     paused: PageText
     invalid: PageText
+    thanks: PageText = PageText(
+        title="Thank you",
+        text="Thank you for your answer - it helps $shop get better. Want to say more? Just reply to the email.",
+    )
+    """After a one-click feedback answer; the default keeps older page files valid."""
 
-    @field_validator("unsubscribe", "preferences", "unsubscribed", "paused", "invalid")
+    @field_validator("unsubscribe", "preferences", "unsubscribed", "paused", "invalid", "thanks")
     @classmethod
     def _known_placeholders(cls, page: PageText, info: object) -> PageText:
         name = getattr(info, "field_name", "")

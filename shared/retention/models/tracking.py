@@ -67,6 +67,9 @@ class TrackingRules(_Strict):
     pause_days: Annotated[int, Field(ge=1, le=365)] = 30
     utm: Utm = Utm()
     health: HealthRules = HealthRules()
+    feedback_redirect: Annotated[str | None, Field(pattern=r"^/[A-Za-z0-9/_-]{0,100}$")] = None
+    """A path on the shop to send a feedback answer to (``?answer=<id>`` added) instead of the
+    engine's thank-you page; unset, the reader sees the thank-you page in the email's language."""
 
 
 class Visit(BaseModel):

@@ -8,7 +8,11 @@ variant and URLs, when it was sent) and then writes:
    means "not the first": unique counts stay exact however often a request is repeated.
 2. ``UpdateItem`` ``ADD`` on one write-sharded counter item (journey × send day × step ×
    variant), so a campaign's thousands of opens a second spread over ``SHARDS`` partitions.
-3. Only for a person (not a machine) opening an email for the first time, or clicking: an
+3. For a feedback answer (``/f/``, a person's click only): a conditional ``PutItem`` of the
+   marker ``ANSWER#<message id>`` under the customer (the first answer to a message is the one
+   kept, however often it is replayed), then — only when the marker is new — the contact's
+   ``last_answer`` and the ``answer_<id>`` counter of the email's journey/step.
+4. Only for a person (not a machine) opening an email for the first time, or clicking: an
    ``UpdateItem`` of the engagement summary on the customer's contact item (``last_engaged_at``,
    ``last_click``) — what the dispatcher reads the unopened streak and an order's attribution
    from, without reading send records. It does not change the contact's version, so it never
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from retention.models.messaging import LastClick, SendRecord
+from retention.models.messaging import LastAnswer, LastClick, SendRecord
 from retention.store import dynamo, keys, transaction
 from retention.store.counters import Counts, counter_add
 from retention.store.errors import UnknownMessage
@@ -125,6 +129,61 @@ class EngagementStore:
                 "ExpressionAttributeValues": values,
             },
         )
+
+    def record_answer(self, record: SendRecord, answer: str, at: datetime) -> bool:
+        """The answer to this message, kept once: True when it is the message's first answer.
+
+        The contact's ``last_answer`` moves forward only (a late replay of an older answer to
+        another email never replaces a newer one); it does not bump the contact's version.
+        """
+        marker = {
+            "answer": answer,
+            "message_id": record.message_id,
+            "template": record.template,
+            "journey": record.journey,
+            "step": record.step,
+            "variant": record.variant,
+            "at": at.isoformat(),
+        }
+        key = keys.key(keys.customer_pk(record.customer_id), keys.answer_sk(record.message_id))
+        item = dynamo.stored_item(key, "answer", marker)
+        if not transaction.put(self.table_name, {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}):
+            return False
+        latest = LastAnswer(
+            answer=answer,
+            template=record.template,
+            journey=record.journey,
+            step=record.step,
+            message_id=record.message_id,
+            at=at,
+        )
+        transaction.update(
+            self.table_name,
+            {
+                "Key": keys.key(keys.customer_pk(record.customer_id), keys.CONTACT),
+                "UpdateExpression": "SET last_answer = :answer",
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(last_answer) OR last_answer.#at <= :at)",
+                "ExpressionAttributeNames": {"#at": "at"},
+                "ExpressionAttributeValues": {
+                    ":answer": dynamo.serialize_value(latest.model_dump()),
+                    ":at": {"S": at.isoformat()},
+                },
+            },
+        )
+        return True
+
+    def answers(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's answer markers (one Query of their partition's ``ANSWER#`` range)."""
+        response = dynamo.client().query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :answer)",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.customer_pk(customer_id)},
+                ":answer": {"S": keys.answer_sk("")},
+            },
+        )
+        return [dynamo.item_fields(item) for item in response.get("Items", [])]
 
     def _mark(
         self, message_id: str, adds: dict[str, int], firsts: list[str], sets: dict[str, Any], at: datetime

@@ -101,6 +101,11 @@ def coupon_sk(code: str) -> str:
     return f"{COUPON}{code}"
 
 
+def answer_sk(message_id: str) -> str:
+    """The marker of a message's feedback answer, under its customer (erased with the customer)."""
+    return f"ANSWER#{message_id}"
+
+
 def message_key(message_id: str) -> Key:
     return key(f"{MESSAGE}{message_id}", MESSAGE_SK)
 

@@ -3,6 +3,8 @@
     GET  /o/{token}   1×1 GIF, no-cache; records the open
     GET  /c/{token}   302 to the exact URL the email held (UTM added); records the click
     HEAD /c/{token}   the same answer; recorded as a link scanner's
+    GET  /f/{token}   one-click feedback answer: recorded once (people only), a thank-you page
+    HEAD /f/{token}   the same page; a link scanner's, records nothing
     GET  /u/{token}   a confirmation page (no change: mail scanners fetch GETs)
     POST /u/{token}   RFC 8058 one-click (List-Unsubscribe=One-Click): unsubscribed at once
     GET  /p/{token}   preference page: pause for 30 days, or unsubscribe
@@ -18,6 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from retention import clock
+from retention.mail.catalog import catalog
 from retention.mail.keys import key_ring
 from retention.mail.settings import mail_settings
 from retention.mail.signing import Purpose
@@ -60,6 +63,16 @@ def click(token: str) -> Response:
     return http.redirect(recorded.redirect_to) if recorded.redirect_to else answer_page(404, "invalid")
 
 
+@app.route("/f/<token>", method=["GET", "HEAD"])
+def feedback(token: str) -> Response:
+    answered = tracker().feedback(token, visit())
+    metrics.add_metric(name=f"Answers{'Human' if answered.machine is None else 'Machine'}", unit="Count", value=1)
+    redirect = tracking_rules().feedback_redirect
+    if redirect is not None:
+        return http.redirect(f"{str(mail_settings().shop_url).rstrip('/')}{redirect}?answer={answered.answer}")
+    return answer_page(200, "thanks", message=answered.message)
+
+
 @app.get("/u/<token>")
 def unsubscribe_page(token: str) -> Response:
     return answer_page(200, "unsubscribe", token=tracker().peek(token, Purpose.UNSUBSCRIBE))
@@ -94,7 +107,12 @@ def not_found(_: Exception) -> Response:
 
 def tracker() -> Tracker:
     table = settings().customers_table
-    return Tracker(EngagementStore(table), JourneyStore(table), key_ring(), tracking_rules(), _publish)
+    return Tracker(EngagementStore(table), JourneyStore(table), key_ring(), tracking_rules(), _publish, _answers)
+
+
+def _answers(template: str) -> list[str]:
+    entry = catalog().templates.get(template)
+    return entry.answers if entry is not None else []
 
 
 def _publish(events: list[EngineEvent]) -> None:
@@ -113,13 +131,19 @@ def form() -> dict[str, str]:
 
 
 def answer_page(
-    status: int, name: str, token: TrackedMessage | None = None, change: PreferenceChange | None = None
+    status: int,
+    name: str,
+    token: TrackedMessage | None = None,
+    change: PreferenceChange | None = None,
+    message: TrackedMessage | None = None,
 ) -> Response:
     """The page ``name``; ``token`` is the message behind the page's link (unsubscribe and
-    preferences pages link to each other), ``change`` the pause just made (its end date)."""
+    preferences pages link to each other), ``change`` the pause just made (its end date),
+    ``message`` the email a page answers (its language)."""
     mail, rules = mail_settings(), tracking_rules()
     values: dict[str, object] = {"pause_days": rules.pause_days}
-    message = token if token is not None else change.message if change is not None else None
+    if message is None:
+        message = token if token is not None else change.message if change is not None else None
     language = (
         message.record.language
         if message is not None and message.record.language

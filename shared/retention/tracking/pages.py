@@ -58,6 +58,7 @@ PAGES = {
     "unsubscribed": Template("<p>$text</p>"),
     "paused": Template("<p>$text</p>"),
     "invalid": Template("<p>$text</p>"),
+    "thanks": Template("<p>$text</p>"),
 }
 PAUSE_OFFER = Template('\n<p><a href="$preferences">$offer</a></p>')
 

@@ -9,7 +9,7 @@ except the URL stored with the email.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -26,6 +26,8 @@ from retention.tracking.errors import MalformedLink, UnknownLink, WrongPurpose
 from retention.tracking.machine import machine_click, machine_open
 
 T = TypeVar("T")
+ANSWER_COUNTER = "answer_"
+"""Counter name prefix of a feedback answer (``answer_price``) on the email's journey/step/variant."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,17 @@ class Recorded:
     message: TrackedMessage
     machine: str | None = None
     redirect_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A one-click feedback answer: which one, why it was a machine's (None for a person's, the
+    only kind recorded) and whether this request recorded it (False for a replay or a machine)."""
+
+    message: TrackedMessage
+    answer: str
+    machine: str | None
+    newly: bool
 
 
 @dataclass(frozen=True)
@@ -55,12 +68,15 @@ class Tracker:
         ring: KeyRing,
         rules: TrackingRules,
         publish: Callable[[list[EngineEvent]], object] | None = None,
+        answers: Callable[[str], Sequence[str]] = lambda template: (),
     ) -> None:
         self.store = engagement
         self.journeys = journeys
         self.ring = ring
         self.rules = rules
         self.publish = publish
+        self.answers = answers
+        """A template's answer ids in emails.yaml order (a feedback token's index picks one)."""
 
     def verify(self, token: str, *purposes: Purpose) -> tuple[LinkToken, TrackedMessage]:
         try:
@@ -121,6 +137,38 @@ class Tracker:
             },
         )
         return Recorded(message, machine, redirect_to=with_utm(record.urls[link.index], record, self.rules))
+
+    def feedback(self, token: str, visit: Visit) -> Answered:
+        """A one-click answer: a person's first answer to a message is recorded (marker, contact,
+        counter) and counted as a click of the email; a machine's (link scanner, HEAD, near the
+        honeypot) is counted as a machine click and records no answer; a replay changes nothing."""
+        link, message = self.verify(token, Purpose.FEEDBACK)
+        record = message.record
+        answers = self.answers(record.template)
+        if link.index >= len(answers):
+            raise UnknownLink("answer index the email's template does not have")
+        answer = answers[link.index]
+        machine = machine_click(visit, record.sent_at, message.honeypot_at, self.rules)
+        human = machine is None
+        firsts = self._marked(lambda: self.store.mark_click(record.message_id, human, visit.at))
+        newly = human and self.store.record_answer(record, answer, visit.at)
+        if human:
+            self.store.engaged(record, visit.at, clicked=True)
+        self.store.count(
+            message,
+            {
+                "clicks": 1,
+                "clicks_human": int(human),
+                "clicks_machine": int(not human),
+                "unique_clicks": int(firsts.click),
+                "unique_clicks_human": int(firsts.human_click),
+                "unique_opens": int(firsts.open),
+                "unique_opens_human": int(firsts.human_open),
+                "answers": int(newly),
+                f"{ANSWER_COUNTER}{answer}": int(newly),
+            },
+        )
+        return Answered(message, answer, machine, newly)
 
     def unsubscribe(self, token: str, visit: Visit) -> PreferenceChange:
         _, message = self.verify(token, Purpose.UNSUBSCRIBE)

@@ -31,7 +31,7 @@ from retention.mail.render import RenderedEmail, Renderer, RenderError
 from retention.mail.settings import MailSettings
 from retention.models.pages import PageWords
 from retention.paths import templates_dir
-from retention_tools.authoring.findings import WARNING, Problem, errors, per_sample
+from retention_tools.authoring.findings import WARNING, Problem, did_you_mean, errors, per_sample
 from retention_tools.authoring.markup_balance import describe, unclosed_tags
 from retention_tools.authoring.preview import Preview, preview_settings, render_sample
 from retention_tools.authoring.template_errors import syntax_problem, template_line, undefined_problem
@@ -41,6 +41,7 @@ _EMPTY_FIELD = re.compile(r"\s[,;]|,\s*[,!?.]|\(\s*\)")
 _WS_BETWEEN_TAGS = re.compile(r">\s+<")
 _HREF = re.compile(r'href="([^"]+)"')
 _URL = re.compile(r"https://[^\s<>\"')\]]+")
+_ANSWER_LINK = re.compile(r"""\blinks\.feedback(?:\.([A-Za-z0-9_-]+)|\[\s*["']([^"']*)["']\s*\])""")
 
 
 class _Images(HTMLParser):
@@ -127,6 +128,8 @@ def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Probl
     except files.CatalogError as error:
         return [*problems, Problem("templates", str(error))]
     problems += _check_files(renderer, catalog)
+    wrong_answers = _check_answers(renderer, catalog)
+    problems += wrong_answers
     problems += _check_translations(renderer, catalog, _languages(renderer))
     problems += _check_pages(renderer.root, _languages(renderer))
     unbalanced = _check_markup(renderer.root)
@@ -137,6 +140,8 @@ def lint(root: Path | None = None, *, check_inlining: bool = True) -> list[Probl
     found: dict[Problem, set[str]] = {}
     for template in catalog.templates:
         where = f"emails/{template}.html"
+        if any(Path(p.where).name.split(".")[0] == template for p in wrong_answers):
+            continue  # rendering would only repeat the unknown answer once per sample
         for sample in samples:
             for problem in _check_sample(renderer, raw, css, template, sample, settings, catalog):
                 if problem.message.startswith("CSS inlining") and any(
@@ -284,6 +289,35 @@ def _check_files(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
             failing = error.name or name
             source = (renderer.root / failing).read_text(encoding="utf-8")
             problems.append(syntax_problem(error, failing, source, renderer.env))
+    return problems
+
+
+def _check_answers(renderer: Renderer, catalog: files.Catalog) -> list[Problem]:
+    """Every ``links.feedback.<answer>`` a template uses is one of its ``answers`` in emails.yaml
+    (a link to an answer that is not there could never be recorded)."""
+    problems: list[Problem] = []
+    for name in sorted(renderer.env.list_templates(extensions=("html", "txt"))):
+        stem = Path(name).name.split(".")[0]
+        if not name.startswith("emails/") or stem not in catalog.templates:
+            continue
+        known = catalog.templates[stem].answers
+        source = (renderer.root / name).read_text(encoding="utf-8")
+        for match in _ANSWER_LINK.finditer(source):
+            answer = match[1] or match[2] or ""
+            if answer in known:
+                continue
+            line = source.count("\n", 0, match.start()) + 1
+            column = match.start() - (source.rfind("\n", 0, match.start()) + 1) + 1
+            listed = ", ".join(known) if known else "none"
+            problems.append(
+                Problem(
+                    name,
+                    f"links to the answer {answer!r}, which is not among {stem}'s answers in emails.yaml "
+                    f"({listed}){did_you_mean(answer, known)}",
+                    line,
+                    column,
+                )
+            )
     return problems
 
 

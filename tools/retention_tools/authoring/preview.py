@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retention.mail.catalog import SampleCustomer
-from retention.mail.compose import shop_of, signed_links
+from retention.mail.compose import answers_of, shop_of, signed_links
 from retention.mail.links import TrackedEmail, add_tracking
 from retention.mail.render import RenderedEmail, Renderer
 from retention.mail.settings import MailSettings
@@ -75,7 +75,7 @@ def render_sample(
         template,
         sample_profile(sample, now),
         shop=shop_of(settings),
-        links=signed_links(PREVIEW_RING, base, PREVIEW_MESSAGE_ID),
+        links=signed_links(PREVIEW_RING, base, PREVIEW_MESSAGE_ID, answers_of(renderer, template)),
         now=now,
         coupon=coupon,
     )
