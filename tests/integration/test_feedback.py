@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,10 +13,14 @@ from factories import T0
 from journey_helpers import World, treated
 from tracking_helpers import Links, links_of, request
 
+from retention.models.tracking import HealthRules
+from retention.reporting.report import build_report, format_table
 from retention.store.counters import CounterStore
 from retention.store.engagement import EngagementStore
+from retention_tools.cli import main
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.simulation import SIMULATION_TIMERS
+from retention_tools.report_html import format_html
 
 _stages = itertools.count(1)
 SENT = T0 + timedelta(days=90)  # the win-back's first email
@@ -112,3 +117,29 @@ def test_bad_answer_tokens_get_the_neutral_page(world: World) -> None:
         page = request("GET", f"/f/{token}", READ)
         assert page.status in (400, 403, 404) and "Link not valid" in page.text
     assert _step_counts(world)["answers"] == 0
+
+
+def test_the_report_and_the_export_show_the_answers(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given three asked customers: two answer "price" (one of them twice), one "delivery"
+    answered = {}
+    for prefix, answer in (("REPA", 0), ("REPB", 0), ("REPC", 2)):
+        cid, links = _asked(world, prefix)
+        request("GET", f"/f/{links.answers[answer]}", READ)
+        answered[cid] = ANSWERS[answer]
+    request("GET", f"/f/{links.answers[2]}", READ + timedelta(hours=1))  # a replay by the last one
+    # When the report is built from the journey counters
+    report = build_report(CounterStore(world.table), ["winback"], SENT.date(), ASKED.date(), HealthRules())
+    (journey,) = report.journeys
+    (step,) = journey.feedback
+    # Then it counts each answer once per email, the most given first
+    assert (step.step, step.sent, step.total, step.answers) == ("feedback", 3, 3, {"price": 2, "delivery": 1})
+    assert journey.as_dict()["feedback"]["feedback"]["answer_rate"] == 1.0
+    table = format_table(report)
+    assert "winback.feedback" in table and "price 2 (67 %), delivery 1 (33 %)" in table
+    page = format_html(report)
+    assert '<table id="feedback">' in page and "<td>delivery</td><td>1</td><td>33 %</td>" in page
+    # And the customer export has each customer's latest answer and its date
+    assert main(["customers", "export", "--as-of", READ.date().isoformat(), "--format", "json"]) == 0
+    rows = {row["customer_id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert {cid: rows[cid]["last_answer"] for cid in answered} == answered
+    assert {rows[cid]["last_answer_at"] for cid in answered} == {READ.isoformat()}

@@ -49,6 +49,7 @@ def _replay(args: argparse.Namespace) -> int:
     from retention.segments import load_definitions
     from retention.settings import settings
     from retention.store.customers import CustomerStore
+    from retention.store.engagement import EngagementStore
     from retention.store.stats import StatsStore
     from retention_tools.export import export_rows, render
     from retention_tools.local.csv_orders import CDNOW, Columns, read_orders
@@ -78,6 +79,7 @@ def _replay(args: argparse.Namespace) -> int:
         store = CustomerStore(settings().customers_table)
         profiles = list(store.scan_profiles())
         population = StatsStore(store.table_name).get()
+        answers = EngagementStore(store.table_name).scan_latest_answers()
     summary = summarise(profiles)
     print(
         f"replayed {stats.published:,} orders over {stats.days} days: {summary.customers:,} customers, "
@@ -86,7 +88,7 @@ def _replay(args: argparse.Namespace) -> int:
     )
     if args.export:
         as_of = _as_of(args.as_of) if args.as_of else log.events[-1].time
-        rows = export_rows(profiles, as_of, population or default_stats(as_of, load_definitions()))
+        rows = export_rows(profiles, as_of, population or default_stats(as_of, load_definitions()), answers)
         Path(args.export).write_text(render(rows, args.export_format), encoding="utf-8")
         print(f"exported {len(rows):,} customers as of {as_of:%Y-%m-%d} to {args.export}")
     return 0
@@ -97,13 +99,15 @@ def _export(args: argparse.Namespace) -> int:
     from retention.segments import load_definitions
     from retention.settings import settings
     from retention.store.customers import CustomerStore
+    from retention.store.engagement import EngagementStore
     from retention.store.stats import StatsStore
     from retention_tools.export import export_rows, render
 
     as_of = _as_of(args.as_of)
     store = CustomerStore(settings().customers_table)
     stats = StatsStore(store.table_name).get() or default_stats(as_of, load_definitions())
-    text = render(export_rows(store.scan_profiles(), as_of, stats), args.format)
+    answers = EngagementStore(store.table_name).scan_latest_answers()
+    text = render(export_rows(store.scan_profiles(), as_of, stats, answers), args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -1,14 +1,15 @@
-"""Customer export: segment, RFM, churn risk and expected next order per customer, as of a date."""
+"""Customer export as of a date: segment, RFM, churn risk, expected next order, latest feedback answer."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from retention.models.messaging import LastAnswer
 from retention.models.profile import CustomerProfile
 from retention.models.segments import PopulationStats
 from retention.segments import classify, load_definitions
@@ -26,15 +27,25 @@ COLUMNS = (
     "first_order_at",
     "last_order_at",
     "referrals",
+    "last_answer",
+    "last_answer_at",
 )
 
 
-def export_rows(profiles: Iterable[CustomerProfile], as_of: datetime, stats: PopulationStats) -> list[dict[str, Any]]:
-    """One row per customer, classified at ``as_of`` (not at their last update)."""
+def export_rows(
+    profiles: Iterable[CustomerProfile],
+    as_of: datetime,
+    stats: PopulationStats,
+    answers: Mapping[str, LastAnswer] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per customer, classified at ``as_of`` (not at their last update), with their
+    latest one-click feedback answer (``answers`` by customer id, from the contacts)."""
+    answers = answers or {}
     definitions = load_definitions()
     rows = []
     for profile in sorted(profiles, key=lambda p: p.customer_id):
         segment = classify(profile, as_of, stats, definitions)
+        answer = answers.get(profile.customer_id)
         rows.append(
             {
                 "customer_id": profile.customer_id,
@@ -51,6 +62,8 @@ def export_rows(profiles: Iterable[CustomerProfile], as_of: datetime, stats: Pop
                 "first_order_at": profile.first_order_at.isoformat() if profile.first_order_at else "",
                 "last_order_at": profile.last_order_at.isoformat() if profile.last_order_at else "",
                 "referrals": profile.referral_count,
+                "last_answer": answer.answer if answer else "",
+                "last_answer_at": answer.at.isoformat() if answer else "",
             }
         )
     return rows

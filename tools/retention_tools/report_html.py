@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from retention.reporting.rates import Rates
-from retention.reporting.report import MIN_EVENTS, MIN_LIFT_GROUP, Report, step_rows
+from retention.reporting.report import MIN_EVENTS, MIN_LIFT_GROUP, Report, feedback_rows, step_rows
 
 MIN_WEEK_VOLUME = 20
 """Delivered emails a week needs before its rates are drawn: five emails make a rate jump between 0 and 100 %."""
@@ -93,6 +93,16 @@ that it says "too few to tell" (the difference is shown, but it is chance).</p>
 <p class="note">Conversions: orders attributed to the step's emails (a human click, then an order within the
 attribution window).</p>
 <div class="chart">{{ per_step }}</div>
+<h2>Feedback answers</h2>
+{% if feedback %}<table id="feedback"><tr><th>journey.step</th><th>sent</th><th>answers</th><th>of sent</th>
+<th>answer</th><th>count</th><th>share of answers</th></tr>
+{% for name, f in feedback %}{% for answer, n in f.answers.items() %}<tr>{% if loop.first %}
+<td rowspan="{{ f.answers|length }}">{{ name }}.{{ f.step }}</td><td rowspan="{{ f.answers|length }}">{{ "{:,}".format(f.sent) }}</td>
+<td rowspan="{{ f.answers|length }}">{{ "{:,}".format(f.total) }}</td><td rowspan="{{ f.answers|length }}">{{ pct(f.answer_rate) }}</td>{% endif %}
+<td>{{ answer }}</td><td>{{ "{:,}".format(n) }}</td><td>{{ pct(n / f.total, 0) }}</td></tr>
+{% endfor %}{% endfor %}</table>
+<p class="note">One-click answers: a person's first answer per email counts (a repeated click does not); link
+scanners' clicks are left out.</p>{% else %}<p>No answers yet.</p>{% endif %}
 {% if tests %}<h2>A/B variants</h2>
 <table id="ab"><tr><th>journey.step</th><th>variants (human click rate)</th><th>p-value</th><th>verdict</th></tr>
 {% for name, t in tests %}<tr><td>{{ name }}.{{ t.step }}</td>
@@ -212,6 +222,7 @@ def format_html(report: Report) -> str:
         min_week=MIN_WEEK_VOLUME,
         weeks=list(zip(weeks, weekly, strict=True)),
         steps=step_rows(report),
+        feedback=feedback_rows(report),
         tests=[(j.name, t) for j in report.journeys for t in j.variants],
         over_time=_over_time(report),
         per_step=_per_step(report),

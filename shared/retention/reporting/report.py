@@ -16,7 +16,7 @@ from retention.models.tracking import HealthRules
 from retention.reporting.rates import Rates
 from retention.reporting.retention import Participants, RetentionFigures, figures, orders_and_participants
 from retention.reporting.stats import ProportionTest, difference_interval, two_proportion_test
-from retention.store.counters import JOURNEY_LEVEL, CounterStore
+from retention.store.counters import ANSWER_COUNTER, JOURNEY_LEVEL, CounterStore
 from retention.store.history import HistoryStore
 
 CountsByKey = dict[tuple[str, str, str], Counter[str]]
@@ -176,6 +176,37 @@ class VariantTest:
         }
 
 
+@dataclass(frozen=True)
+class StepFeedback:
+    """The one-click answers to one journey step's emails: a person's first answer per email."""
+
+    step: str
+    sent: int
+    answers: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.answers.values())
+
+    @property
+    def answer_rate(self) -> float | None:
+        return self.total / self.sent if self.sent else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "answers": self.total, "answer_rate": self.answer_rate, "by_answer": self.answers}
+
+
+def step_feedback(step: str, counts: Counter[str]) -> StepFeedback | None:
+    """The step's answer counters (``answer_<id>``), most answered first; None when it had none."""
+    found = {
+        name[len(ANSWER_COUNTER) :]: int(value) for name, value in counts.items() if name.startswith(ANSWER_COUNTER)
+    }
+    if not any(found.values()):
+        return None
+    ordered = dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
+    return StepFeedback(step, int(counts["sent"]), ordered)
+
+
 @dataclass
 class JourneyReport:
     name: str
@@ -188,6 +219,7 @@ class JourneyReport:
     retention_holdout: RetentionFigures | None = None
     warnings: list[str] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
+    feedback: list[StepFeedback] = field(default_factory=list)
 
     @property
     def too_few(self) -> list[str]:
@@ -208,6 +240,7 @@ class JourneyReport:
             "warnings": self.warnings,
             "too_few_to_tell": self.too_few,
             "health": [verdict.as_dict() for verdict in self.verdicts],
+            "feedback": {answers.step: answers.as_dict() for answers in self.feedback},
             "days": {day: rates.as_dict()["rates"] | {"sent": rates["sent"]} for day, rates in self.days.items()},
         }
 
@@ -267,6 +300,7 @@ def journey_report(name: str, counts: CountsByKey, health: HealthRules) -> Journ
         lift=lift,
         warnings=[verdict.message for verdict in verdicts if verdict.status == "warning"],
         verdicts=verdicts,
+        feedback=[found for step, c in steps.items() if (found := step_feedback(step, c)) is not None],
     )
 
 
@@ -388,11 +422,32 @@ def format_table(report: Report) -> str:
             f"({r.at_end:,} − {r.new:,}) / {r.at_start:,} = {_num(r.rate)} (a customer = ordered within "
             f"{report.active_days} days; per journey above: treated / hold-out)",
         ]
+    lines += ["", *format_feedback(report)]
     warned = [(j.name, w) for j in report.journeys for w in j.warnings]
     lines += ["", "Pushing too hard?"]
     lines += [f"  WARNING {name}: {w}" for name, w in warned] or ["  no journey below its floors"]
     lines += [f"  {journey.name}: {note}" for journey in report.journeys for note in journey.too_few]
     return "\n".join(lines)
+
+
+def feedback_rows(report: Report) -> list[tuple[str, StepFeedback]]:
+    """(journey, answers) for every step whose emails were answered, in journey order."""
+    return [(journey.name, answers) for journey in report.journeys for answers in journey.feedback]
+
+
+def format_feedback(report: Report) -> list[str]:
+    lines = ["Feedback answers (one-click; a person's first answer per email, scanner clicks excluded)"]
+    rows = feedback_rows(report)
+    if not rows:
+        return [*lines, "  no answers yet"]
+    lines.append(f"  {'journey.step':<28}{'sent':>8}{'answers':>9}{'of sent':>9}  answers (share of answers)")
+    for name, answers in rows:
+        shares = ", ".join(f"{a} {n:,} ({n / answers.total * 100:.0f} %)" for a, n in answers.answers.items())
+        lines.append(
+            f"  {name + '.' + answers.step:<28}{answers.sent:>8,}{answers.total:>9,}"
+            f"{_pct(answers.answer_rate):>9}  {shares}"
+        )
+    return lines
 
 
 def step_rows(report: Report) -> list[tuple[str, str, Rates]]:

@@ -24,6 +24,9 @@ JOURNEY_LEVEL = "-"
 
 Counts = Mapping[str, int | Decimal]
 
+ANSWER_COUNTER = "answer_"
+"""Prefix of a feedback answer's counter on its email's step (``answer_price``); ``answers`` counts them all."""
+
 
 def counter_add(
     journey: str,

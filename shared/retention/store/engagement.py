@@ -185,6 +185,26 @@ class EngagementStore:
         )
         return [dynamo.item_fields(item) for item in response.get("Items", [])]
 
+    def scan_latest_answers(self) -> dict[str, LastAnswer]:
+        """Every customer's latest answer by customer id. For exports only (a Scan: its cost grows
+        with all customers; never call it from a per-event or per-tick path)."""
+        found: dict[str, LastAnswer] = {}
+        pages = (
+            dynamo.client()
+            .get_paginator("scan")
+            .paginate(
+                TableName=self.table_name,
+                FilterExpression="sk = :contact AND attribute_exists(last_answer)",
+                ExpressionAttributeValues={":contact": {"S": keys.CONTACT}},
+                ProjectionExpression="pk, last_answer",
+            )
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                data = dynamo.from_attributes(item)
+                found[keys.customer_id_of(data["pk"])] = LastAnswer.model_validate(data["last_answer"])
+        return found
+
     def _mark(
         self, message_id: str, adds: dict[str, int], firsts: list[str], sets: dict[str, Any], at: datetime
     ) -> dict[str, Any]:

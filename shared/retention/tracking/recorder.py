@@ -19,6 +19,7 @@ from retention.mail.signing import InvalidToken, KeyRing, LinkToken, MalformedTo
 from retention.models.engine_events import EngineEvent, customer_unsubscribed
 from retention.models.messaging import SendRecord, Suppression
 from retention.models.tracking import TrackingRules, Visit
+from retention.store.counters import ANSWER_COUNTER
 from retention.store.engagement import EngagementStore, TrackedMessage
 from retention.store.errors import UnknownMessage
 from retention.store.journeys import JourneyStore
@@ -26,8 +27,6 @@ from retention.tracking.errors import MalformedLink, UnknownLink, WrongPurpose
 from retention.tracking.machine import machine_click, machine_open
 
 T = TypeVar("T")
-ANSWER_COUNTER = "answer_"
-"""Counter name prefix of a feedback answer (``answer_price``) on the email's journey/step/variant."""
 
 
 @dataclass(frozen=True)
