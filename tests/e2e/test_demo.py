@@ -12,6 +12,7 @@ from factories import shop_event_is_valid
 
 from retention_tools.demo import DemoResult, format_result, run_demo
 from retention_tools.local.history import generate_history
+from retention_tools.summary import feedback_answers
 
 SEED, CUSTOMERS, MALFORMED = 3, 40, 4
 
@@ -96,3 +97,19 @@ def test_the_audience_goes_through_tracking_and_the_report_sees_through_machines
     assert overall["delivered"] + overall["bounced"] == year.emails
     assert overall["attributed_orders"] <= did.get("orders_after_click", 0) + overall["unique_clicks_human"]
     assert year.report_path is not None and "<svg" in year.report_path.read_text(encoding="utf-8")
+
+
+def test_the_audience_answers_feedback_once_per_email_and_the_summary_and_report_show_it(year: DemoResult) -> None:
+    did = year.audience
+    asked = sum(1 for mail in year.mails if mail.template == "winback_feedback")
+    assert asked > 0 and did.get("feedback_answers", 0) > 0
+    answers = feedback_answers(year.journeys)
+    # Every person's answer counted once: their repeated clicks and the filters' fetches are not
+    assert sum(answers.values()) == did["feedback_answers"] <= asked
+    assert set(answers) <= {"price", "taste", "delivery", "elsewhere", "stock"}
+    report = year.report
+    assert report is not None
+    assert sum(step.total for journey in report.journeys for step in journey.feedback) == sum(answers.values())
+    shown = format_result(year)
+    assert f"feedback answers       {sum(answers.values()):,} (" in shown
+    assert "Feedback answers (one-click" in shown and "winback.feedback" in shown

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from retention.models.profile import CustomerProfile
 from retention.profiles import repeat_purchase_rate
+from retention.store.counters import ANSWER_COUNTER
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,21 @@ def summarise(profiles: Iterable[CustomerProfile]) -> ProfileSummary:
         cancelled_orders=cancelled,
         consent=consent,
     )
+
+
+def feedback_answers(journeys: Mapping[str, Mapping[str, int]]) -> Counter[str]:
+    """One-click feedback answers by answer id over every journey's counters (a person's first
+    answer per email; scanner clicks and repeats excluded), most given first."""
+    found: Counter[str] = Counter()
+    for counts in journeys.values():
+        for name, value in counts.items():
+            if name.startswith(ANSWER_COUNTER) and value:
+                found[name.removeprefix(ANSWER_COUNTER)] += int(value)
+    return found
+
+
+def format_answers(answers: Counter[str]) -> str:
+    total = sum(answers.values())
+    if not total:
+        return "none"
+    return f"{total:,} (" + ", ".join(f"{answer} {n:,}" for answer, n in answers.most_common()) + ")"

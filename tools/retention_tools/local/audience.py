@@ -11,7 +11,9 @@ Each customer has fixed traits, drawn from a hash of their id: an open propensit
 Apple Mail (its privacy proxy fetches every pixel on delivery, so their human opens are
 invisible — a real blind spot the report shows as machine opens), a corporate mail filter
 (which fetches every link, the hidden honeypot included, seconds after delivery), or a dead
-mailbox (hard bounce). The mix is what an honest report must see through.
+mailbox (hard bounce). The mix is what an honest report must see through. Some readers of a
+feedback email ("what went wrong?") click one of its one-click answers, sometimes twice; the
+corporate filters fetch every answer link too, which must record nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ BROWSERS = (
 )
 APPLE_PROXY = ("Mozilla/5.0", "17.58.101.4")
 SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel; +https://www.barracuda.com)"
-_LINK = re.compile(r'href="[^"]*/([cup])/([A-Za-z0-9_.-]+)"|src="[^"]*/o/([A-Za-z0-9_.-]+)"')
+_LINK = re.compile(r'href="[^"]*/([cupf])/([A-Za-z0-9_.-]+)"|src="[^"]*/o/([A-Za-z0-9_.-]+)"')
+ANSWER_WEIGHTS = (0.30, 0.15, 0.25, 0.15, 0.15)
+"""How likely a reader picks each answer of a feedback email, in its order (the rest split evenly)."""
 
 
 def _trait(customer_id: str, name: str) -> float:
@@ -66,6 +70,7 @@ class Audience:
     scanner_share: float = 0.08
     dead_mailbox_share: float = 0.015
     click_share: float = 0.30
+    answer_share: float = 0.35
     order_after_click: float = 0.2
     did: dict[str, int] = field(default_factory=dict)
     pending_orders: list[ShopEventRecord] = field(default_factory=list)
@@ -140,6 +145,8 @@ class Audience:
                 self._get(f"/c/{token}", at, SCANNER, "198.51.100.50")
             for token in links.get("c", [])[:3]:
                 self._get(f"/c/{token}", at + timedelta(seconds=1), SCANNER, "198.51.100.50", method="HEAD")
+            for token in links.get("f", []):
+                self._get(f"/f/{token}", at + timedelta(seconds=2), SCANNER, "198.51.100.50")
             self._count("scanner_visits")
         if rng.random() >= open_propensity(customer_id):
             return
@@ -158,6 +165,10 @@ class Audience:
             self._post(f"/p/{links['p'][0]}", opened + timedelta(minutes=2), b"action=pause", browser, ip)
             self._count("pauses")
             return
+        answers = links.get("f", [])
+        if answers and rng.random() < self.answer_share:
+            self._answer(answers, opened + timedelta(minutes=rng.uniform(0.5, 5)), browser, ip)
+            return
         content = links.get("c", [])
         if content and rng.random() < self.click_share:
             clicked = opened + timedelta(minutes=rng.uniform(0.5, 5))
@@ -165,6 +176,17 @@ class Audience:
             self._count("human_clicks")
             if rng.random() < self.order_after_click:
                 self._order_after(customer_id, clicked + timedelta(hours=rng.uniform(1, 96)))
+
+    def _answer(self, answers: list[str], at: datetime, browser: str, ip: str) -> None:
+        """One click on an answer (the tracking API keeps it); one in five clicks it again."""
+        weights = [*ANSWER_WEIGHTS[: len(answers)]]
+        weights += [max(0.0, 1 - sum(weights)) / len(answers)] * (len(answers) - len(weights))
+        token = self._rng.choices(answers, weights=weights)[0]
+        self._get(f"/f/{token}", at, browser, ip)
+        self._count("feedback_answers")
+        if self._rng.random() < 0.2:
+            self._get(f"/f/{token}", at + timedelta(minutes=1), browser, ip)
+            self._count("feedback_answers_repeated")
 
     # ------------------------------------------------------------------ follow-up orders
     def _order_after(self, customer_id: str, at: datetime) -> None:
