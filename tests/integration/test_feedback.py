@@ -17,6 +17,8 @@ from retention.models.tracking import HealthRules
 from retention.reporting.report import build_report, format_table
 from retention.store.counters import CounterStore
 from retention.store.engagement import EngagementStore
+from retention.tracking import api
+from retention.tracking.machine import tracking_rules
 from retention_tools.cli import main
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.simulation import SIMULATION_TIMERS
@@ -143,3 +145,12 @@ def test_the_report_and_the_export_show_the_answers(world: World, capsys: pytest
     rows = {row["customer_id"]: row for row in json.loads(capsys.readouterr().out)}
     assert {cid: rows[cid]["last_answer"] for cid in answered} == answered
     assert {rows[cid]["last_answer_at"] for cid in answered} == {READ.isoformat()}
+
+
+def test_a_shop_feedback_page_can_replace_the_thank_you_page(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = tracking_rules().model_copy(update={"feedback_redirect": "/feedback"})
+    monkeypatch.setattr(api, "tracking_rules", lambda: rules)
+    _, links = _asked(world, "REDIRECT")
+    answer = request("GET", f"/f/{links.answers[3]}", READ)
+    assert answer.status == 302 and answer.headers["location"].endswith("/feedback?answer=elsewhere")
+    assert _step_counts(world)["answer_elsewhere"] == 1  # recorded all the same

@@ -50,6 +50,8 @@ def test_tracking_wiring_in_the_template() -> None:
         ("GET", "/o/{token}"),
         ("GET", "/c/{token}"),
         ("HEAD", "/c/{token}"),
+        ("GET", "/f/{token}"),
+        ("HEAD", "/f/{token}"),
         ("GET", "/u/{token}"),
         ("POST", "/u/{token}"),
         ("GET", "/p/{token}"),
