@@ -13,6 +13,7 @@ from factories import T0
 from journey_helpers import World, treated
 from tracking_helpers import Links, links_of, request
 
+from retention.forget import eraser
 from retention.models.tracking import HealthRules
 from retention.reporting.report import build_report, format_table
 from retention.store.counters import CounterStore
@@ -154,3 +155,14 @@ def test_a_shop_feedback_page_can_replace_the_thank_you_page(world: World, monke
     answer = request("GET", f"/f/{links.answers[3]}", READ)
     assert answer.status == 302 and answer.headers["location"].endswith("/feedback?answer=elsewhere")
     assert _step_counts(world)["answer_elsewhere"] == 1  # recorded all the same
+
+
+def test_forgetting_a_customer_erases_their_answers(world: World) -> None:
+    cid, links = _asked(world, "FORGET")
+    request("GET", f"/f/{links.answers[4]}", READ)
+    assert len(EngagementStore(world.table).answers(cid)) == 1
+    eraser(world.table)(cid)
+    assert EngagementStore(world.table).answers(cid) == []
+    assert EngagementStore(world.table).scan_latest_answers().get(cid) is None
+    # And a late click on the erased email records nothing (the message is gone)
+    assert request("GET", f"/f/{links.answers[0]}", READ + timedelta(hours=1)).status == 404
