@@ -21,7 +21,11 @@ from retention_tools.authoring.preview import PREVIEW_RING
 REPO_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SHOP = Shop(name="The Coffee Corner", url="https://shop.example.com", postal_address="1 Example Street, Berlin")
-LINKS = Links(unsubscribe="https://track.example.com/u/token", preferences="https://track.example.com/p/token")
+LINKS = Links(
+    unsubscribe="https://track.example.com/u/token",
+    preferences="https://track.example.com/p/token",
+    feedback={a: f"https://track.example.com/f/{a}" for a in ("price", "taste", "delivery", "elsewhere", "stock")},
+)
 COUPON = CouponOffer(code="SAVE-7K2Q", percent_off=15, expires_at=datetime(2026, 12, 14, 23, 0, tzinfo=UTC))
 SETTINGS = MailSettings.model_validate(
     {

@@ -1,8 +1,9 @@
-"""Tracking API (HTTP API): open pixel, click redirect, one-click unsubscribe (RFC 8058), pause.
+"""Tracking API (HTTP API): open pixel, click redirect, feedback answer, one-click unsubscribe (RFC 8058), pause.
 
 The routes are retention/tracking/api.py. Per request one GetItem and two writes (the send
 record's markers, a counter shard), plus the contact's engagement summary for a person's first
-open or a click (store/engagement.py). A refused link gets the neutral page (a GIF for the
+open or a click (store/engagement.py); a person's first answer to a feedback email adds its
+marker and the contact's latest answer. A refused link gets the neutral page (a GIF for the
 pixel), never a redirect, never a 500.
 """
 
