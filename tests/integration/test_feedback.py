@@ -16,6 +16,7 @@ from tracking_helpers import Links, links_of, request
 from retention.forget import eraser
 from retention.models.tracking import HealthRules
 from retention.reporting.report import build_report, format_table
+from retention.store import dynamo, keys
 from retention.store.counters import CounterStore
 from retention.store.engagement import EngagementStore
 from retention.tracking import api
@@ -166,3 +167,19 @@ def test_forgetting_a_customer_erases_their_answers(world: World) -> None:
     assert EngagementStore(world.table).scan_latest_answers().get(cid) is None
     # And a late click on the erased email records nothing (the message is gone)
     assert request("GET", f"/f/{links.answers[0]}", READ + timedelta(hours=1)).status == 404
+
+
+def test_a_replay_completes_an_answer_whose_contact_write_was_lost(world: World) -> None:
+    cid, links = _asked(world, "RETRY")
+    request("GET", f"/f/{links.answers[1]}", READ)
+    # Given the contact write of that request lost (the function stopped after the transaction)
+    dynamo.client().update_item(
+        TableName=world.table,
+        Key=keys.key(keys.customer_pk(cid), keys.CONTACT),
+        UpdateExpression="REMOVE last_answer",
+    )
+    # When the answer is clicked again, Then the contact gets the first answer with its own time
+    request("GET", f"/f/{links.answers[1]}", READ + timedelta(hours=2))
+    latest = _contact_answer(world, cid)
+    assert latest is not None and (latest.answer, latest.at) == ("taste", READ)
+    assert (_step_counts(world)["answers"], _step_counts(world)["answer_taste"]) == (1, 1)

@@ -8,10 +8,10 @@ variant and URLs, when it was sent) and then writes:
    means "not the first": unique counts stay exact however often a request is repeated.
 2. ``UpdateItem`` ``ADD`` on one write-sharded counter item (journey × send day × step ×
    variant), so a campaign's thousands of opens a second spread over ``SHARDS`` partitions.
-3. For a feedback answer (``/f/``, a person's click only): a conditional ``PutItem`` of the
-   marker ``ANSWER#<message id>`` under the customer (the first answer to a message is the one
-   kept, however often it is replayed), then — only when the marker is new — the contact's
-   ``last_answer`` and the ``answer_<id>`` counter of the email's journey/step.
+3. For a feedback answer (``/f/``, a person's click only): one transaction of the marker
+   ``ANSWER#<message id>`` under the customer (conditional: the first answer to a message is
+   the one kept, however often it is replayed) and the ``answers`` / ``answer_<id>`` counters
+   of the email's journey/step, then the contact's ``last_answer`` from the marker.
 4. Only for a person (not a machine) opening an email for the first time, or clicking: an
    ``UpdateItem`` of the engagement summary on the customer's contact item (``last_engaged_at``,
    ``last_click``) — what the dispatcher reads the unopened streak and an order's attribution
@@ -30,8 +30,9 @@ from typing import Any
 
 from retention.models.messaging import LastAnswer, LastClick, SendRecord
 from retention.store import dynamo, keys, transaction
-from retention.store.counters import Counts, counter_add
-from retention.store.errors import UnknownMessage
+from retention.store.counters import ANSWER_COUNTER, Counts, counter_add
+from retention.store.errors import AlreadyApplied, UnknownMessage
+from retention.store.transaction import Write
 
 
 @dataclass(frozen=True)
@@ -133,23 +134,15 @@ class EngagementStore:
     def record_answer(self, record: SendRecord, answer: str, at: datetime) -> bool:
         """The answer to this message, kept once: True when it is the message's first answer.
 
-        The contact's ``last_answer`` moves forward only (a late replay of an older answer to
-        another email never replaces a newer one); it does not bump the contact's version.
+        The marker and the answer counters are one transaction, so a retry after a failure
+        between them neither loses nor doubles a count. The contact's ``last_answer`` is then
+        set from the marker's own values (the first answer and its time, also on a replay: a
+        retry completes what a failed request left undone) and only moves forward (an answer
+        to an older email arriving late never replaces a newer one); it does not bump the
+        contact's version.
         """
-        marker = {
-            "answer": answer,
-            "message_id": record.message_id,
-            "template": record.template,
-            "journey": record.journey,
-            "step": record.step,
-            "variant": record.variant,
-            "at": at.isoformat(),
-        }
         key = keys.key(keys.customer_pk(record.customer_id), keys.answer_sk(record.message_id))
-        item = dynamo.stored_item(key, "answer", marker)
-        if not transaction.put(self.table_name, {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}):
-            return False
-        latest = LastAnswer(
+        kept = LastAnswer(
             answer=answer,
             template=record.template,
             journey=record.journey,
@@ -157,6 +150,26 @@ class EngagementStore:
             message_id=record.message_id,
             at=at,
         )
+        marker = Write(
+            "Put",
+            {
+                "Item": dynamo.stored_item(key, "answer", {**kept.model_dump(), "variant": record.variant}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            },
+            on_conflict=AlreadyApplied,
+        )
+        counts = {"answers": 1, f"{ANSWER_COUNTER}{answer}": 1}
+        counter = counter_add(record.journey, record.sent_day, counts, record.step, record.variant)
+        try:
+            transaction.transact(self.table_name, [marker, counter])
+            newly = True
+        except AlreadyApplied:
+            newly = False
+            stored = dynamo.client().get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+            if stored is None:  # erased in between (a forget request): nothing left to complete
+                return False
+            fields = dynamo.item_fields(stored)
+            kept = LastAnswer.model_validate({k: v for k, v in fields.items() if k in LastAnswer.model_fields})
         transaction.update(
             self.table_name,
             {
@@ -166,12 +179,12 @@ class EngagementStore:
                 "(attribute_not_exists(last_answer) OR last_answer.#at <= :at)",
                 "ExpressionAttributeNames": {"#at": "at"},
                 "ExpressionAttributeValues": {
-                    ":answer": dynamo.serialize_value(latest.model_dump()),
-                    ":at": {"S": at.isoformat()},
+                    ":answer": dynamo.serialize_value(kept.model_dump()),
+                    ":at": {"S": kept.at.isoformat()},
                 },
             },
         )
-        return True
+        return newly
 
     def answers(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's answer markers (one Query of their partition's ``ANSWER#`` range)."""

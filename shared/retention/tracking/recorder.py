@@ -19,7 +19,6 @@ from retention.mail.signing import InvalidToken, KeyRing, LinkToken, MalformedTo
 from retention.models.engine_events import EngineEvent, customer_unsubscribed
 from retention.models.messaging import SendRecord, Suppression
 from retention.models.tracking import TrackingRules, Visit
-from retention.store.counters import ANSWER_COUNTER
 from retention.store.engagement import EngagementStore, TrackedMessage
 from retention.store.errors import UnknownMessage
 from retention.store.journeys import JourneyStore
@@ -163,8 +162,6 @@ class Tracker:
                 "unique_clicks_human": int(firsts.human_click),
                 "unique_opens": int(firsts.open),
                 "unique_opens_human": int(firsts.human_open),
-                "answers": int(newly),
-                f"{ANSWER_COUNTER}{answer}": int(newly),
             },
         )
         return Answered(message, answer, machine, newly)
