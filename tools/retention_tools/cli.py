@@ -475,6 +475,7 @@ def _send_test(args: argparse.Namespace) -> int:
         elif args.stack:
             os.environ.update(stack_environment(args.stack))
         from retention.mail.keys import key_ring
+        from retention.mail.placeholders import PlaceholderSettings
         from retention.mail.ses import sender_for
         from retention.mail.settings import mail_settings
 
@@ -500,6 +501,9 @@ def _send_test(args: argparse.Namespace) -> int:
         except RenderError as error:
             print(error, file=sys.stderr)
             return 1
+        except PlaceholderSettings as error:
+            print(f"{error} (set the stack's SenderAddress and tracking URL first)", file=sys.stderr)
+            return 2
         print(f"sent {args.template!r} to {sent.recipient}: {sent.subject!r} (message {sent.message_id})")
         if args.local:
             from retention_tools.local.outbox import sent_mail, write_outbox
