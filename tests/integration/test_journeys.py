@@ -14,6 +14,7 @@ from journey_helpers import RawEngineEvent, World, seed_contact
 
 from retention.journeys.definitions import load_journeys
 from retention.journeys.rules import choose_variant, in_holdout, message_id_for
+from retention.models.consent import Purpose
 from retention.models.messaging import ContactState, JourneyStatus, SentEntry, Suppression
 from retention.store.timers import TimerStore
 from retention_tools.local.embedded import EmbeddedAws, faults
@@ -145,7 +146,7 @@ def test_frequency_cap_defers_until_the_oldest_email_leaves_the_week(world: Worl
     assert world.templates_to(cid) == ["winback_miss_you"]
 
 
-def test_transactional_journeys_are_exempt_from_the_cap_only_when_configured(world: World) -> None:
+def test_service_steps_are_exempt_from_the_cap_only_when_configured(world: World) -> None:
     (cid,) = _treated("EXEMPT", journey="post_purchase")
     contact = ContactState(
         customer_id=cid,
@@ -155,8 +156,23 @@ def test_transactional_journeys_are_exempt_from_the_cap_only_when_configured(wor
     world.order(cid, T0)
     world.deliver(T0)
     world.run_days(T0, 2)
-    assert load_journeys().journeys["post_purchase"].transactional
+    assert load_journeys().journeys["post_purchase"].steps[0].purpose is Purpose.SERVICE
     assert world.templates_to(cid) == ["post_purchase_thanks"]
+
+
+def test_a_regular_buyer_gets_every_thanks_but_one_review_request_in_ninety_days(world: World) -> None:
+    # Given a customer who orders every five weeks (the post-purchase journey re-enters after 30 days)
+    (cid,) = _treated("REVIEWS", journey="post_purchase")
+    for order in range(3):
+        at = T0 + timedelta(days=35 * order)
+        world.order(cid, at)
+        world.deliver(at)
+        world.run_days(at, 20)
+    # Then each order is thanked, but only the first review request goes out within 90 days
+    sent = world.templates_to(cid)
+    assert sent.count("post_purchase_thanks") == 3
+    assert sent.count("review_request") == 1
+    assert world.store.contact(cid).last_review_request_at is not None
 
 
 def test_holdout_customers_get_nothing_and_their_orders_are_counted(world: World) -> None:

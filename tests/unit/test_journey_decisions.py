@@ -40,6 +40,16 @@ KINDS = {
 WINDOW, LIMIT = 10, 0.2  # at most 2 promotions in any 10 emails
 
 
+def service_journey() -> Journey:
+    """A journey of service steps (an order's thanks): exempt from the cap and the sunset."""
+    return journey(
+        steps=[
+            {"id": "first", "delay_days": 0, "template": "helpful", "purpose": "service"},
+            {"id": "second", "delay_days": 7, "template": "offer", "purpose": "service"},
+        ]
+    )
+
+
 def journey(**overrides: object) -> Journey:
     spec: dict[str, object] = {
         "description": "test journey",
@@ -377,7 +387,7 @@ def test_an_order_resets_the_unopened_streak():
 
 
 def test_service_emails_neither_sunset_nor_count_towards_the_streak():
-    service = journey(transactional=True)
+    service = service_journey()
     receipts = [
         SentEntry(message_id=f"r{i}", at=NOW - timedelta(days=i + 1), kind=TemplateKind.CONTENT, counts_for_cap=False)
         for i in range(8)
@@ -407,7 +417,7 @@ def test_two_emails_due_together_after_an_order_both_go_out_in_either_order(serv
     to a customer seven unopened emails from the sunset. Whichever is handled first, both go."""
     ordered = profile(last_order_at=NOW - timedelta(days=1))
     history = sent(*[(timedelta(days=10 * (i + 2)), TemplateKind.CONTENT) for i in range(7)])
-    service, marketing = journey(transactional=True), journey()
+    service, marketing = service_journey(), journey()
     kinds = [(service, False), (marketing, True)] if service_first else [(marketing, True), (service, False)]
     person = contact(sends=history)
     for chosen, counts in kinds:
@@ -485,8 +495,8 @@ def test_a_deferral_landing_in_quiet_hours_is_a_frequency_deferral_moved_to_the_
     )
 
 
-def test_a_transactional_journey_is_exempt_from_the_cap_but_not_from_quiet_hours():
-    service = journey(transactional=True)
+def test_a_service_step_is_exempt_from_the_cap_but_not_from_quiet_hours():
+    service = service_journey()
     two_today = sent((timedelta(hours=3), TemplateKind.CONTENT), (timedelta(hours=1), TemplateKind.CONTENT))
 
     assert isinstance(step(person=contact(sends=two_today), winback=service), Send)
@@ -494,6 +504,36 @@ def test_a_transactional_journey_is_exempt_from_the_cap_but_not_from_quiet_hours
     assert step(person=contact(sends=two_today), winback=service, now=late) == Defer(
         datetime(2026, 3, 11, 7, 0, tzinfo=UTC), "deferred_quiet_hours"
     )
+
+
+def asking() -> Journey:
+    return journey(steps=[{"id": "review", "delay_days": 0, "template": "ask"}])
+
+
+def test_at_most_one_review_request_per_customer_in_ninety_days():
+    # Given a customer asked for a review 89 days ago (by any journey)
+    asked = contact(last_review_request_at=NOW - timedelta(days=89))
+    # When another review request is due, Then it is skipped and counted, not sent
+    assert step(person=asked, winback=asking(), review_templates=["ask"]) == SkipStep("skipped_review_recently")
+    # And after 90 days it goes out, marked as a review request (the send restarts the clock)
+    later = contact(last_review_request_at=NOW - timedelta(days=90))
+    decision = step(person=later, winback=asking(), review_templates=["ask"])
+    assert isinstance(decision, Send) and decision.asks_review
+    # And the limit is configurable (0 = none) and applies only to the templates that ask
+    assert isinstance(step(person=asked, winback=asking(), review_templates=["ask"], review_every_days=0), Send)
+    assert not step(person=later, winback=asking(), review_templates=["other"]).asks_review
+
+
+def test_a_review_request_counts_against_the_cap_even_after_an_order():
+    # Given two emails this week and an order yesterday (its thanks is service, its review is not)
+    two_this_week = sent((timedelta(hours=30), TemplateKind.CONTENT), (timedelta(hours=60), TemplateKind.CONTENT))
+    ordered = profile(last_order_at=NOW - timedelta(days=1))
+    review = journey(steps=[{"id": "review", "delay_days": 0, "template": "ask", "purpose": "marketing"}])
+    # When the review request is due, Then the cap defers it; the service thanks is not capped
+    decision = step(active(entered_at=NOW - timedelta(hours=2)), ordered, contact(sends=two_this_week), review)
+    assert isinstance(decision, Defer) and decision.cause == "deferred_frequency_cap"
+    thanks = step(active(entered_at=NOW - timedelta(hours=2)), ordered, contact(sends=two_this_week), service_journey())
+    assert isinstance(thanks, Send)
 
 
 def test_deferral_is_bounded_and_every_arming_gets_its_own_firing_number():

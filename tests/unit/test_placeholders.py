@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from retention.mail.placeholders import (
@@ -83,3 +85,31 @@ def test_refusal_unless_the_embedded_aws_allows_placeholders(monkeypatch):
 def test_a_function_without_a_tracking_base_cannot_build_links():
     with pytest.raises(ValueError, match="TRACKING_BASE_URL is not set"):
         _ = _settings(REAL_SENDER, None).tracking_base
+
+
+def test_a_test_send_with_placeholder_settings_sends_nothing(monkeypatch):
+    # Given a stack still on the example.com defaults (the marketer's send-test against it)
+    from retention.mail.render import Renderer
+    from retention_tools.authoring.preview import PREVIEW_RING
+    from retention_tools.authoring.sample_send import send_test
+    from retention_tools.authoring.samples import sample_customers
+
+    monkeypatch.delenv(ALLOW_PLACEHOLDERS_ENV, raising=False)
+    settings = _settings("hello@example.com", "https://track.example.com")
+
+    class Refusing:
+        def send(self, *args: object) -> str:
+            raise AssertionError("nothing may be sent")
+
+    # When it is asked to send, Then it refuses with the reason before composing or sending
+    with pytest.raises(PlaceholderSettings, match=r"example\.com"):
+        send_test(
+            "winback_miss_you",
+            "marketer@coffee-corner.shop",
+            sample_customers()[0],
+            renderer=Renderer(),
+            ring=PREVIEW_RING,
+            settings=settings,
+            sender=Refusing(),  # type: ignore[arg-type]
+            now=datetime(2026, 3, 1, tzinfo=UTC),
+        )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from retention_tools import lint_commands
+from retention_tools.local.csv_orders import add_column_options
 
 if TYPE_CHECKING:
     from retention.store.template_bucket import TemplateBucket
@@ -52,20 +53,13 @@ def _replay(args: argparse.Namespace) -> int:
     from retention.store.engagement import EngagementStore
     from retention.store.stats import StatsStore
     from retention_tools.export import export_rows, render
-    from retention_tools.local.csv_orders import CDNOW, Columns, read_orders
+    from retention_tools.local.csv_orders import columns_from, read_orders
     from retention_tools.local.embedded import EmbeddedAws
     from retention_tools.local.replay import replay
     from retention_tools.local.simulation import SIMULATION_TIMERS, ScheduledJobs
     from retention_tools.summary import summarise
 
-    base = CDNOW if args.format == "cdnow" else Columns()
-    columns = Columns(
-        customer=args.customer_col or base.customer,
-        date=args.date_col or base.date,
-        amount=args.amount_col or base.amount,
-        date_format=args.date_format or base.date_format,
-    )
-    log = read_orders(Path(args.orders), args.format, columns, args.currency)
+    log = read_orders(Path(args.orders), args.format, columns_from(args), args.currency)
     for reason in log.rejected[:20]:
         print(f"rejected {reason}", file=sys.stderr)
     if len(log.rejected) > 20:
@@ -290,12 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = commands.add_parser("replay", help="replay an order log through the real handlers on an embedded AWS")
     rep.add_argument("orders", help="CSV (customer_id,date,amount with a header) or a CDNOW-style log")
-    rep.add_argument("--format", choices=("simple", "cdnow"), default="simple")
-    rep.add_argument("--customer-col", help="column with the customer id (simple: a header name)")
-    rep.add_argument("--date-col", help="column with the order date")
-    rep.add_argument("--amount-col", help="column with the order amount")
-    rep.add_argument("--date-format", help="strptime format of the date column (default %%Y-%%m-%%d; cdnow %%Y%%m%%d)")
-    rep.add_argument("--currency", default="EUR", help="ISO currency of the amounts (default EUR)")
+    add_column_options(rep)
     rep.add_argument("--export", help="after the replay, export customers to this file")
     rep.add_argument("--as-of", help="date the export classifies at (default: the last order's date)")
     rep.add_argument("--export-format", choices=("csv", "json"), default="csv")
@@ -490,6 +479,7 @@ def _send_test(args: argparse.Namespace) -> int:
         elif args.stack:
             os.environ.update(stack_environment(args.stack))
         from retention.mail.keys import key_ring
+        from retention.mail.placeholders import PlaceholderSettings
         from retention.mail.ses import sender_for
         from retention.mail.settings import mail_settings
 
@@ -515,6 +505,9 @@ def _send_test(args: argparse.Namespace) -> int:
         except RenderError as error:
             print(error, file=sys.stderr)
             return 1
+        except PlaceholderSettings as error:
+            print(f"{error} (set the stack's SenderAddress and tracking URL first)", file=sys.stderr)
+            return 2
         print(f"sent {args.template!r} to {sent.recipient}: {sent.subject!r} (message {sent.message_id})")
         if args.local:
             from retention_tools.local.outbox import sent_mail, write_outbox

@@ -25,7 +25,7 @@ from retention.mail.addresses import deliverable_address
 from retention.mail.stream import stream_allows
 from retention.models.consent import ConsentPolicy, Purpose
 from retention.models.emails import CouponOffer, TemplateKind
-from retention.models.journeys import CouponSpec, ExitCondition, Journey, JourneyFile, Step
+from retention.models.journeys import CouponSpec, ExitCondition, FrequencyRules, Journey, JourneyFile, Step
 from retention.models.messaging import (
     Attribution,
     ContactState,
@@ -96,6 +96,8 @@ class Send:
     variant: str
     kind: TemplateKind
     message_id: str
+    asks_review: bool = False
+    """The email asks for a review: its send starts the review-request limit's clock."""
 
 
 Entry = Ignore | HoldOut | Enter
@@ -157,7 +159,7 @@ def abandoned(journey: Journey, state: JourneyState, now: datetime) -> bool:
 # --------------------------------------------------------------------------------- steps
 
 
-def _sunset_lifted(contact: ContactState, profile: CustomerProfile, journey: Journey) -> bool:
+def _sunset_lifted(contact: ContactState, profile: CustomerProfile, step: Step) -> bool:
     """A sunset stops marketing email to people who stopped reading it; it never stops the
     service email an order causes, and it ends when the person orders again."""
     if contact.suppressed is not Suppression.SUNSET:
@@ -165,20 +167,20 @@ def _sunset_lifted(contact: ContactState, profile: CustomerProfile, journey: Jou
     reordered = profile.last_order_at is not None and (
         contact.suppressed_at is None or profile.last_order_at > contact.suppressed_at
     )
-    return journey.transactional or reordered
+    return step.purpose is Purpose.SERVICE or reordered
 
 
 def suppression_reason(
-    profile: CustomerProfile, contact: ContactState, journey: Journey, definitions: JourneyFile
+    profile: CustomerProfile, contact: ContactState, step: Step, definitions: JourneyFile
 ) -> str | None:
-    """Why this customer must not get this email now, checked at send time (not only at entry)."""
-    if contact.suppressed is not None and not _sunset_lifted(contact, profile, journey):
+    """Why this customer must not get this step's email now, checked at send time (not only at entry)."""
+    if contact.suppressed is not None and not _sunset_lifted(contact, profile, step):
         return contact.suppressed.value
     if not profile.email:
         return "no_address"
     if deliverable_address(profile.email) is None:
         return "undeliverable_address"
-    if not journey.transactional and is_sunset(contact.history(profile.last_order_at), definitions.frequency):
+    if step.purpose is not Purpose.SERVICE and is_sunset(contact.history(profile.last_order_at), definitions.frequency):
         return Suppression.SUNSET.value
     return None
 
@@ -201,16 +203,18 @@ def decide_step(
     ordered = profile.last_order_at is not None and state.entered_at is not None
     if ordered and ExitCondition.ORDERED in journey.exit_on and profile.last_order_at > state.entered_at:  # type: ignore[operator]
         return Exit("ordered", {"exited_ordered": 1})
-    reason = suppression_reason(profile, contact, journey, definitions)
+    step = journey.steps[state.next_step]
+    reason = suppression_reason(profile, contact, step, definitions)
     if reason is not None:
         sunset = reason == Suppression.SUNSET and contact.suppressed is None
         return Exit(reason, {"suppressed": 1, f"suppressed_{reason}": 1, **({"sunset": 1} if sunset else {})}, sunset)
     if contact.paused_until is not None and contact.paused_until > now:
         return Defer(contact.paused_until, "deferred_paused")
-    step = journey.steps[state.next_step]
     if step.purpose is Purpose.MARKETING and (refusal := rules.consent_refusal(profile, policy)) is not None:
         return SkipStep(f"skipped_{refusal}")
     template, variant = rules.step_template(profile.customer_id, state.journey, step)
+    if review_asked_recently(template, contact, now, definitions.frequency):
+        return SkipStep("skipped_review_recently")
     kind = kinds[template]
     if not stream_allows(contact.kinds(), kind, stream_window, promotion_limit):
         return SkipStep()
@@ -220,13 +224,23 @@ def decide_step(
         contact.history(profile.last_order_at),
         rules_of_frequency,
         profile.time_zone,
-        exempt_from_cap=journey.transactional,
+        exempt_from_cap=step.purpose is Purpose.SERVICE,
     ).replace(microsecond=0)
     if when > now:
         quiet_only = outside_quiet_hours(now, profile.time_zone, rules_of_frequency).replace(microsecond=0)
         return Defer(when, "deferred_quiet_hours" if when == quiet_only else "deferred_frequency_cap")
     message_id = rules.message_id_for(profile.customer_id, state.journey, state.cycle, step.id)
-    return Send(profile, step, template, variant, kind, message_id)
+    asks_review = template in definitions.frequency.review_templates
+    return Send(profile, step, template, variant, kind, message_id, asks_review)
+
+
+def review_asked_recently(template: str, contact: ContactState, now: datetime, frequency: FrequencyRules) -> bool:
+    """A review request within ``review_every_days`` of the last one is skipped, whichever
+    journey asks: thanks for an order is service, asking for a review is not."""
+    if template not in frequency.review_templates or not frequency.review_every_days:
+        return False
+    last = contact.last_review_request_at
+    return last is not None and now - last < timedelta(days=frequency.review_every_days)
 
 
 def step_timer(state: JourneyState, step_index: int, due: datetime) -> Timer:

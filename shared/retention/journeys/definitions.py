@@ -42,6 +42,9 @@ def validate(definitions: JourneyFile, root: Path) -> None:
                     problems.append(f"{name}.{step.id}: template {template!r} is not listed in emails.yaml")
                 elif "coupon" in entry.requires and step.coupon is None and journey.trigger.timer != "coupon_expiry":
                     problems.append(f"{name}.{step.id}: template {template!r} shows a coupon; add coupon: to the step")
+    for template in definitions.frequency.review_templates:
+        if template not in catalog.templates:
+            problems.append(f"frequency: template {template!r} is not listed in emails.yaml")
     if problems:
         raise JourneyError("journeys.yaml: " + "; ".join(problems))
 

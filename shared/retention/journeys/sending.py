@@ -26,6 +26,7 @@ from retention.mail.render import Renderer
 from retention.mail.ses import RecipientRefused, SendFailed, SesSender
 from retention.mail.settings import MailSettings
 from retention.mail.signing import KeyRing
+from retention.models.consent import Purpose
 from retention.models.emails import CouponOffer, TemplateKind
 from retention.models.engine_events import EngineEvent, coupon_issued
 from retention.models.journeys import Journey
@@ -130,7 +131,9 @@ def send_step(
         coupon=offer,
     )
     record = send_record(state, send, email, offer, now)
-    entry = SentEntry(message_id=send.message_id, at=now, kind=send.kind, counts_for_cap=not journey.transactional)
+    entry = SentEntry(
+        message_id=send.message_id, at=now, kind=send.kind, counts_for_cap=step.purpose is not Purpose.SERVICE
+    )
     moved, next_timer = decide.advanced(journey, state, now)
     promotion = {"sent_promotion": 1} if send.kind is TemplateKind.PROMOTION else {}
     counted = [*tallies, Tally(name, now.date(), {"sent": 1, **promotion}, step.id, send.variant)]
@@ -138,7 +141,19 @@ def send_step(
     coupon, reminder = decide.issued_coupon(state, step.coupon, record, offer) if issued else (None, None)  # type: ignore[arg-type]
     sends = contact.with_send(entry, now)
     try:
-        store.claim_send(record, contact, sends, moved, stored.version, next_timer, counted, coupon, reminder)
+        review = now if send.asks_review else None
+        store.claim_send(
+            record,
+            contact,
+            sends,
+            moved,
+            stored.version,
+            next_timer,
+            counted,
+            coupon,
+            reminder,
+            review_requested=review,
+        )
     except AlreadyApplied:
         log.error("send record exists for an email not yet moved past", extra={"message_id": send.message_id})
         outcome.note("already_sent", name)

@@ -107,7 +107,6 @@ class Journey(_Strict):
     exit_on: list[ExitCondition] = Field(default_factory=lambda: [ExitCondition.UNSUBSCRIBED, ExitCondition.BOUNCED])
     holdout_share: Annotated[float, Field(ge=0, le=0.5)] | None = None
     reentry_days: Annotated[int, Field(ge=0, le=3650)] = 90
-    transactional: bool = Field(default=False, description="feedback asks exempt from the frequency cap")
 
     @model_validator(mode="after")
     def _steps_are_distinct_and_ordered(self) -> Journey:
@@ -131,6 +130,12 @@ class FrequencyRules(_Strict):
     quiet_hours_end: Annotated[int, Field(ge=0, le=23)] = 8
     default_time_zone: str = "Europe/Berlin"
     holdout_share: Annotated[float, Field(ge=0, le=0.5)] = 0.10
+    review_templates: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=lambda: ["review_request"], description="templates that ask for a review"
+    )
+    review_every_days: Annotated[int, Field(ge=0, le=730)] = 90
+    """At most one review request per customer in this many days (0: no limit): nine review
+    requests in a year is how a shop teaches its best customers to ignore it."""
 
     @model_validator(mode="after")
     def _sunset_after_slow_down(self) -> FrequencyRules:

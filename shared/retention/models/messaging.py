@@ -144,6 +144,8 @@ class ContactState(BaseModel):
     sends: list[SentEntry] = Field(default_factory=list)
     last_engaged_at: datetime | None = None
     last_click: LastClick | None = None
+    last_review_request_at: datetime | None = None
+    """When the last email asking for a review went out (the review-request limit)."""
     version: int = 0
     last_answer: LastAnswer | None = None
 

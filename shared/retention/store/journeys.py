@@ -151,8 +151,10 @@ class JourneyStore:
         tallies: Sequence[Tally],
         coupon: Coupon | None = None,
         reminder: Timer | None = None,
+        review_requested: datetime | None = None,
     ) -> None:
-        """Claim an email and move the journey past it, in one transaction.
+        """Claim an email and move the journey past it, in one transaction (``review_requested``:
+        the email asks for a review, sent at that time).
 
         Raises :class:`AlreadyApplied` when the email's send record exists (it was sent) and
         :class:`ConcurrentUpdate` when the contact or the journey moved on since they were read.
@@ -166,7 +168,7 @@ class JourneyStore:
                 },
                 on_conflict=AlreadyApplied,
             ),
-            self._sends_write(contact, sends),
+            self._sends_write(contact, sends, review_requested),
             self._state_write(state, read_version),
             arm_timer(next_timer, record.claimed_at, self.layout)
             if next_timer is not None
@@ -289,22 +291,27 @@ class JourneyStore:
             },
         )
 
-    def _sends_write(self, contact: ContactState, sends: list[SentEntry]) -> Write:
+    def _sends_write(
+        self, contact: ContactState, sends: list[SentEntry], review_requested: datetime | None = None
+    ) -> Write:
         """The contact's recent sends replaced, at the version read (an ``Update``, not a ``Put``:
         the engagement summary the tracking API keeps on the same item is left as it is)."""
+        review = ", last_review_request_at = :review" if review_requested is not None else ""
         values: dict[str, Any] = {
             ":sends": dynamo.serialize_value([entry.model_dump() for entry in sends]),
             ":c": {"S": contact.customer_id},
             ":contact": {"S": "contact"},
             ":next": {"N": str(contact.version + 1)},
         }
+        if review_requested is not None:
+            values[":review"] = dynamo.serialize_value(review_requested)
         guard = dynamo.version_guard(contact.version)
         values.update(guard.get("ExpressionAttributeValues", {}))
         return Write(
             "Update",
             {
                 "Key": keys.key(keys.customer_pk(contact.customer_id), keys.CONTACT),
-                "UpdateExpression": "SET sends = :sends, customer_id = :c, #t = :contact, version = :next",
+                "UpdateExpression": f"SET sends = :sends, customer_id = :c, #t = :contact, version = :next{review}",
                 "ConditionExpression": guard["ConditionExpression"],
                 "ExpressionAttributeNames": {"#t": "type"},
                 "ExpressionAttributeValues": values,

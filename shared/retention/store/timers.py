@@ -148,23 +148,27 @@ class TimerStore:
     def due(self, start: datetime, now: datetime) -> Iterator[DueTimer]:
         """Timers filed in the bucket starting at ``start`` (all shards) due by ``now``: one Query per shard."""
         for shard in range(self.layout.shards):
-            pages = (
-                dynamo.client()
-                .get_paginator("query")
-                .paginate(
-                    TableName=self.table_name,
-                    IndexName=DUE_INDEX,
-                    KeyConditionExpression="due_bucket = :b AND due_at <= :now",
-                    ExpressionAttributeValues={
-                        ":b": {"S": self.layout.bucket(start, shard)},
-                        ":now": {"S": now.isoformat()},
-                    },
-                )
+            for item in self._filed(self.layout.bucket(start, shard), until=now):
+                claimed_at = item.get("claimed_at", {}).get("S")
+                yield DueTimer(_timer(item), datetime.fromisoformat(claimed_at) if claimed_at else None)
+
+    def _filed(self, bucket: str, until: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """The index's items filed under ``bucket`` (due by ``until`` when given): one paginated Query."""
+        condition, values = "due_bucket = :b", {":b": {"S": bucket}}
+        if until is not None:
+            condition, values = f"{condition} AND due_at <= :now", {**values, ":now": {"S": until.isoformat()}}
+        pages = (
+            dynamo.client()
+            .get_paginator("query")
+            .paginate(
+                TableName=self.table_name,
+                IndexName=DUE_INDEX,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
-            for page in pages:
-                for item in page.get("Items", []):
-                    claimed_at = item.get("claimed_at", {}).get("S")
-                    yield DueTimer(_timer(item), datetime.fromisoformat(claimed_at) if claimed_at else None)
+        )
+        for page in pages:
+            yield from page.get("Items", [])
 
     def claim(self, timer: Timer, token: str, now: datetime) -> bool:
         """Claim the arming of ``timer`` the sweep read, if it is still that arming, due and unclaimed."""
@@ -214,19 +218,8 @@ class TimerStore:
     def backlog(self) -> Iterator[Timer]:
         """Every held timer: one Query per shard of the backlog's buckets (never a Scan)."""
         for shard in range(self.layout.shards):
-            pages = (
-                dynamo.client()
-                .get_paginator("query")
-                .paginate(
-                    TableName=self.table_name,
-                    IndexName=DUE_INDEX,
-                    KeyConditionExpression="due_bucket = :b",
-                    ExpressionAttributeValues={":b": {"S": f"{BACKLOG}#{shard}"}},
-                )
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield _timer(item)
+            for item in self._filed(f"{BACKLOG}#{shard}"):
+                yield _timer(item)
 
     def release(self, timer: Timer, due_at: datetime, now: datetime) -> bool:
         """Move a held timer out of the backlog, due at ``due_at``; False when it is no longer

@@ -53,7 +53,6 @@ class JourneyPicture:
     steps: tuple[StepPicture, ...]
     exits: tuple[str, ...]
     reentry_days: int
-    transactional: bool
 
 
 def _language(locale: str | None, default: str) -> str:
@@ -124,7 +123,6 @@ def picture(name: str, definitions: JourneyFile, root: Path | None = None) -> Jo
         steps=tuple(steps),
         exits=tuple(condition.value for condition in journey.exit_on),
         reentry_days=journey.reentry_days,
-        transactional=journey.transactional,
     )
 
 
@@ -157,7 +155,7 @@ def as_text(shown: JourneyPicture) -> str:
             lines.append(f"       {step.coupon}")
     exits = ", ".join(shown.exits) or "none"
     lines.append(f"  exits     on {exits}; otherwise ends after {shown.steps[-1].id}")
-    lines.append(f"  re-entry  after {shown.reentry_days} days" + ("; transactional" if shown.transactional else ""))
+    lines.append(f"  re-entry  after {shown.reentry_days} days")
     return "\n".join(lines)
 
 

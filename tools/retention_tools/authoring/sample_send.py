@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from retention.mail.catalog import SampleCustomer
 from retention.mail.compose import compose
+from retention.mail.placeholders import refuse_placeholders
 from retention.mail.render import Renderer
 from retention.mail.ses import SesSender
 from retention.mail.settings import MailSettings
@@ -52,6 +53,7 @@ def send_test(
     sender: SesSender,
     now: datetime,
 ) -> SentTest:
+    refuse_placeholders(settings)  # a test email with dead links would pass for a working one
     entry = renderer.catalog.templates[template]
     profile = sample_profile(sample, now).model_copy(update={"email": valid_address(to)})
     coupon = sample_coupon(now, renderer.root) if "coupon" in entry.requires else None
