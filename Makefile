@@ -26,8 +26,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/retention templates lint
-	$(BIN)/retention journeys lint
+	$(BIN)/retention lint
 	@if [ -x $(SAM_VENV)/bin/sam ]; then \
 		$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region eu-west-1; \
 	else echo "sam validate skipped: SAM CLI not installed (make sam-cli, or .ci/run installs it)"; fi
