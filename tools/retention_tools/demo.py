@@ -187,7 +187,8 @@ def _days(n: int):
 
 def shop_changes(events: list[ShopEventRecord]) -> Counter[str]:
     """Refunds (full / partial), cancellations, consent withdrawals and e-mail changes in a history."""
-    totals = {e.detail["order_id"]: e.detail.get("total") for e in events if e.detail_type == "OrderPlaced"}
+    # .get: the history includes the malformed events the ingest must dead-letter (no order_id...)
+    totals = {e.detail.get("order_id"): e.detail.get("total") for e in events if e.detail_type == "OrderPlaced"}
     found: Counter[str] = Counter()
     for event in events:
         detail = event.detail
