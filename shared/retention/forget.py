@@ -1,5 +1,6 @@
 """Deleting a customer on request (GDPR art. 17): profile, orders, timers, journeys, coupons,
-contact state, every send record with its tracking markers, and the referral marker naming them.
+contact state, every send record with its tracking markers, the referral marker naming them, and
+the shop webhook's links from their order ids to them.
 
 What stays: the journey counters, which hold numbers per journey × day × step × variant and
 nothing about any person. SES keeps its own suppression list and sending logs (see the README).
@@ -25,6 +26,7 @@ class Forgotten:
     customer_items: int
     send_records: int
     referral_markers: int
+    order_links: int = 0
 
 
 def forget_customer(store: ErasureStore, definitions: JourneyFile, customer_id: str) -> Forgotten:
@@ -36,8 +38,9 @@ def forget_customer(store: ErasureStore, definitions: JourneyFile, customer_id: 
             message_ids.update(message_id_for(customer_id, journey, cycle, step) for step in steps)
     sends = store.existing_messages(message_ids)
     referral = store.referral_marker(partition.referred_by, customer_id) if partition.referred_by else []
-    store.delete(partition.item_keys + sends + referral)
-    return Forgotten(len(partition.item_keys), len(sends), len(referral))
+    links = store.shop_order_links(partition.order_ids)
+    store.delete(partition.item_keys + sends + referral + links)
+    return Forgotten(len(partition.item_keys), len(sends), len(referral), len(links))
 
 
 def eraser(table_name: str) -> Callable[[str], Forgotten]:

@@ -77,6 +77,25 @@ def test_a_shopify_refund_names_the_customer_of_the_order_seen_before(shop: Embe
     assert refund["detail"]["customer_id"] == "706405506930370084" and refund["detail"]["amount"] == "20.00"
 
 
+def test_forgetting_a_customer_removes_the_webhooks_link_from_their_orders(shop: EmbeddedAws) -> None:
+    # Given a Shopify order the webhook mapped (it remembers order -> customer for later refunds)
+    from retention.forget import forget_customer
+    from retention.journeys.definitions import load_journeys
+    from retention.store.erasure import ErasureStore
+    from retention.store.shop_orders import ShopOrderLinks
+
+    _post(sample("shopify_orders_create"))
+    with clock.frozen_at(GENERIC_SENT_AT):
+        QueueDriver(shop, "IngestQueue", "order_ingest").drain()
+    table = settings().customers_table
+    order_id = _on_the_bus(shop)[0]["detail"]["order_id"]
+    assert ShopOrderLinks(table).customer_of("shopify", order_id) == "706405506930370084"
+    # When the customer is forgotten, Then the link naming them goes too
+    done = forget_customer(ErasureStore(table), load_journeys(), "706405506930370084")
+    assert done.order_links == 1
+    assert ShopOrderLinks(table).customer_of("shopify", order_id) is None
+
+
 @pytest.mark.parametrize("name", ["shopify_orders_create", "woocommerce_order_created", "generic_order_placed"])
 def test_tampered_and_resigned_deliveries_are_refused_and_reach_nothing(shop: EmbeddedAws, name: str) -> None:
     event = sample(name)

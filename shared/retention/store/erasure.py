@@ -22,6 +22,8 @@ class CustomerPartition:
     journey_cycles: dict[str, int] = field(default_factory=dict)
     recent_message_ids: set[str] = field(default_factory=set)
     referred_by: str | None = None
+    order_ids: list[str] = field(default_factory=list)
+    """The shop's order ids: a webhook may have remembered which customer placed each one."""
 
 
 class ErasureStore:
@@ -51,11 +53,26 @@ class ErasureStore:
                     found.recent_message_ids.update(str(sent["message_id"]) for sent in data.get("sends", []))
                 elif sort_key == keys.PROFILE and data.get("referred_by"):
                     found.referred_by = str(data["referred_by"])
+                elif sort_key == keys.order_sk(str(data.get("order_id", ""))):
+                    found.order_ids.append(str(data["order_id"]))
         return found
 
     def existing_messages(self, message_ids: Iterable[str]) -> list[keys.Key]:
         """The send records among ``message_ids`` that exist (so a count reports what was deleted)."""
-        wanted = [keys.message_key(m) for m in sorted(set(message_ids))]
+        return self._existing([keys.message_key(m) for m in sorted(set(message_ids))])
+
+    def shop_order_links(self, order_ids: Iterable[str]) -> list[keys.Key]:
+        """The webhook's order -> customer links for these orders (outside the customer's partition)."""
+        return self._existing(
+            [
+                keys.shop_order_key(platform, order)
+                for platform in keys.SHOP_PLATFORMS
+                for order in sorted(set(order_ids))
+            ]
+        )
+
+    def _existing(self, wanted: list[keys.Key]) -> list[keys.Key]:
+        """The keys among ``wanted`` whose items exist: BatchGetItem, 100 at a time."""
         found: list[keys.Key] = []
         for start in range(0, len(wanted), 100):
             request: dict[str, Any] = {

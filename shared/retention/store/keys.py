@@ -128,6 +128,10 @@ def parse_counter_sk(sk: str) -> tuple[str, str, str]:
     return day, step, variant
 
 
+SHOP_PLATFORMS = ("shopify", "woocommerce", "generic")
+"""The webhook platforms (``POST /shop/{platform}``) whose order links erasure looks for."""
+
+
 def shop_order_key(platform: str, order_id: str) -> Key:
     return key(f"{SHOP_ORDER}{platform}#{order_id}", SHOP_ORDER_SK)
 
