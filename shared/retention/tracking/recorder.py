@@ -19,7 +19,7 @@ from retention.mail.signing import InvalidToken, KeyRing, LinkToken, MalformedTo
 from retention.models.engine_events import EngineEvent, customer_unsubscribed
 from retention.models.messaging import SendRecord, Suppression
 from retention.models.tracking import TrackingRules, Visit
-from retention.store.engagement import EngagementStore, TrackedMessage
+from retention.store.engagement import EngagementStore, Firsts, TrackedMessage
 from retention.store.errors import UnknownMessage
 from retention.store.journeys import JourneyStore
 from retention.tracking.errors import MalformedLink, UnknownLink, WrongPurpose
@@ -122,18 +122,7 @@ class Tracker:
         firsts = self._marked(lambda: self.store.mark_click(record.message_id, human, visit.at))
         if human:
             self.store.engaged(record, visit.at, clicked=True)
-        self.store.count(
-            message,
-            {
-                "clicks": 1,
-                "clicks_human": int(human),
-                "clicks_machine": int(not human),
-                "unique_clicks": int(firsts.click),
-                "unique_clicks_human": int(firsts.human_click),
-                "unique_opens": int(firsts.open),
-                "unique_opens_human": int(firsts.human_open),
-            },
-        )
+        self.store.count(message, _click_counts(human, firsts))
         return Recorded(message, machine, redirect_to=with_utm(record.urls[link.index], record, self.rules))
 
     def feedback(self, token: str, visit: Visit) -> Answered:
@@ -152,18 +141,7 @@ class Tracker:
         newly = human and self.store.record_answer(record, answer, visit.at)
         if human:
             self.store.engaged(record, visit.at, clicked=True)
-        self.store.count(
-            message,
-            {
-                "clicks": 1,
-                "clicks_human": int(human),
-                "clicks_machine": int(not human),
-                "unique_clicks": int(firsts.click),
-                "unique_clicks_human": int(firsts.human_click),
-                "unique_opens": int(firsts.open),
-                "unique_opens_human": int(firsts.human_open),
-            },
-        )
+        self.store.count(message, _click_counts(human, firsts))
         return Answered(message, answer, machine, newly)
 
     def unsubscribe(self, token: str, visit: Visit) -> PreferenceChange:
@@ -194,6 +172,19 @@ class Tracker:
             return write()
         except UnknownMessage as error:  # deleted between the read and the write (a forget request)
             raise UnknownLink("no such message") from error
+
+
+def _click_counts(human: bool, firsts: Firsts) -> dict[str, int]:
+    """The counters one click adds (a link's or an answer's: an answer is a click of the email too)."""
+    return {
+        "clicks": 1,
+        "clicks_human": int(human),
+        "clicks_machine": int(not human),
+        "unique_clicks": int(firsts.click),
+        "unique_clicks_human": int(firsts.human_click),
+        "unique_opens": int(firsts.open),
+        "unique_opens_human": int(firsts.human_open),
+    }
 
 
 def with_utm(url: str, record: SendRecord, rules: TrackingRules) -> str:
