@@ -714,3 +714,159 @@ def test_an_order_redeems_only_an_open_coupon_of_the_engine():
     assert decisions.redeemed_coupon({coupon.code: redeemed}, "ABCDE-FGHJK", "O10", NOW) is None
     assert decisions.redeemed_coupon(coupons, "SHOP-OWN-CODE", "O9", NOW) is None
     assert decisions.redeemed_coupon(coupons, None, "O9", NOW) is None
+
+
+# --------------------------------------------------------------------------------- branches
+
+
+def branching(**branch: object) -> Journey:
+    """ask (day 0) -> checked 3 days later: the branch given, then "delivery" -> sorry, else offer
+    (day 10); then: end; sorry only through a branch."""
+    return journey(
+        steps=[
+            {
+                "id": "ask",
+                "delay_days": 0,
+                "template": "ask",
+                "check_after_days": 3,
+                "branches": [
+                    branch or {"when": {"answered": "price"}, "go_to": "offer"},
+                    {"when": {"answered": "delivery"}, "go_to": "sorry"},
+                ],
+            },
+            {"id": "offer", "delay_days": 10, "template": "offer", "then": "end"},
+            {"id": "sorry", "template": "helpful"},
+        ]
+    )
+
+
+ASKED_AT = NOW - timedelta(days=3)
+ASK_ID = rules.message_id_for("C1", "winback", 1, "ask")
+
+
+def at_check(entered_at: datetime = ASKED_AT, **overrides: object) -> JourneyState:
+    """The state a sent ``ask`` leaves: waiting for its check, the plain next step named."""
+    return active(next_step=1, entered_at=entered_at, branch_check={"step": 0, "since": ASKED_AT}, **overrides)
+
+
+def answered(answer: str, message_id: str = ASK_ID) -> ContactState:
+    last = {
+        "answer": answer,
+        "template": "ask",
+        "journey": "winback",
+        "step": "ask",
+        "message_id": message_id,
+        "at": NOW,
+    }
+    return contact(last_answer=last, last_engaged_at=NOW - timedelta(days=1))
+
+
+def clicked(url: str, message_id: str = ASK_ID) -> ContactState:
+    last = LastClick(
+        message_id=message_id, journey="winback", step="ask", variant="-", sent_day=ASKED_AT.date(), at=NOW, url=url
+    )
+    return contact(last_click=last, last_engaged_at=NOW - timedelta(days=1))
+
+
+def taken(winback: Journey, person: ContactState, state: JourneyState | None = None, **customer: object):
+    return decisions.branch_taken(winback, state or at_check(), profile(**customer), person, NOW)
+
+
+def test_a_sent_step_with_branches_arms_its_check_not_the_next_step():
+    winback = branching()
+    moved, timer = decisions.advanced(winback, active(next_step=0, entered_at=NOW), NOW, sent=True)
+
+    assert moved.branch_check is not None and moved.branch_check.step == 0 and moved.branch_check.since == NOW
+    assert moved.next_step == 1 and timer is not None and timer.due_at == NOW + timedelta(days=3)
+    assert timer.payload == {"cycle": 1, "step": 1, "check": 1}
+
+
+def test_a_skipped_step_with_branches_goes_the_plain_way_there_was_nothing_to_react_to():
+    moved, timer = decisions.advanced(branching(), active(next_step=0, entered_at=NOW), NOW)
+
+    assert moved.branch_check is None and moved.next_step == 1
+    assert timer is not None and timer.due_at == NOW + timedelta(days=10) and "check" not in timer.payload
+
+
+def test_the_answer_picks_the_branch_at_once_and_no_answer_takes_the_plain_way_at_its_day():
+    winback = branching()
+
+    price = taken(winback, answered("price"))
+    assert (price.target, price.due, price.counts) == (1, NOW, {"branched": 1, "branched_to_offer": 1})
+
+    other = taken(winback, answered("taste"))
+    silent = taken(winback, contact())
+    assert other == silent
+    assert silent.target == 1 and silent.due == ASKED_AT + timedelta(days=10) and silent.counts == {"branch_default": 1}
+
+
+def test_an_answer_to_another_email_does_not_take_the_branch():
+    assert taken(branching(), answered("price", message_id="another-email")).counts == {"branch_default": 1}
+
+
+def test_the_first_matching_branch_wins_in_the_order_written():
+    winback = branching()
+    steps = [step.model_dump() for step in winback.steps]
+    steps[0]["branches"] = [
+        {"when": {"answered": "delivery"}, "go_to": "sorry"},
+        {"when": {"opened": True}, "go_to": "offer", "after_days": 1},
+    ]
+    both = journey(steps=steps)
+
+    first = taken(both, answered("delivery"))
+    assert first.target == 2 and first.counts["branched_to_sorry"] == 1
+    second = taken(both, answered("price"))  # opened (an answer is a click), but not the first reaction
+    assert second.target == 1 and second.due == NOW + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("when", "person", "customer", "matched"),
+    [
+        ({"opened": True}, contact(last_engaged_at=ASKED_AT + timedelta(hours=5)), {}, True),
+        ({"opened": True}, contact(last_engaged_at=ASKED_AT - timedelta(hours=5)), {}, False),  # before the email
+        ({"opened": False}, contact(), {}, True),
+        ({"clicked": "any"}, clicked("https://shop.example.com/grinders"), {}, True),
+        ({"clicked": "/Grinders"}, clicked("https://shop.example.com/grinders"), {}, True),
+        ({"clicked": "/tea"}, clicked("https://shop.example.com/grinders"), {}, False),
+        ({"clicked": "any"}, clicked("https://shop.example.com/", message_id="older-email"), {}, False),
+        ({"ordered": True}, contact(), {"last_order_at": ASKED_AT + timedelta(days=1)}, True),
+        ({"ordered": True}, contact(), {}, False),  # last order 60 days ago
+        ({"ordered": False}, contact(), {}, True),
+    ],
+)
+def test_each_reaction_is_read_from_what_the_engine_keeps(when, person, customer, matched):
+    winback = branching(when=when, go_to="sorry")
+
+    assert (taken(winback, person, **customer).target == 2) is matched
+
+
+def test_has_coupon_means_this_journeys_coupon_is_still_open():
+    winback = branching(when={"has_coupon": True}, go_to="sorry")
+    offer = {"code": "ABCDE-FGHJK", "percent_off": 15, "expires_at": NOW + timedelta(days=5)}
+    expired = {**offer, "expires_at": NOW - timedelta(seconds=1)}
+
+    assert taken(winback, contact(), at_check(coupon=offer)).target == 2
+    assert taken(winback, contact(), at_check(coupon=expired)).target == 1
+    assert taken(winback, contact()).target == 1
+
+
+def test_a_branch_to_end_completes_the_cycle_and_a_branch_step_is_armed_as_a_new_firing():
+    winback = branching(when={"answered": "elsewhere"}, go_to="end")
+    state = at_check()
+    check_timer = decisions.step_timer(state, 1, NOW)
+
+    done, none = decisions.after_branch(winback, state, taken(winback, answered("elsewhere")), NOW)
+    assert done.status is JourneyStatus.COMPLETED and done.branch_check is None and none is None
+
+    moved, timer = decisions.after_branch(winback, state, taken(winback, contact()), NOW)
+    assert moved.branch_check is None and moved.next_step == 1 and timer is not None
+    assert timer.firing != check_timer.firing  # a sweep holding the check's arming cannot claim the step's
+    assert "check" not in timer.payload
+
+
+def test_a_cycle_with_branches_counts_as_abandoned_only_after_its_longest_path():
+    winback = branching(when={"answered": "price"}, go_to="offer", after_days=20)
+    assert winback.horizon_days == 10 + 3 + 20
+    entered = NOW - timedelta(days=33) - decisions.ABANDONED_AFTER
+    assert not decisions.abandoned(winback, active(entered_at=entered + timedelta(hours=1)), NOW)
+    assert decisions.abandoned(winback, active(entered_at=entered - timedelta(hours=1)), NOW)

@@ -16,7 +16,11 @@ from retention.models.segments import Classification
 def test_shipped_journeys_are_valid_and_cover_every_trigger() -> None:
     journeys = parse_journeys().journeys
     assert {"winback", "post_purchase", "referral", "birthday", "coupon_reminder", "welcome"} <= set(journeys)
-    assert [step.delay_days for step in journeys["winback"].steps] == [0, 7, 18]
+    winback = journeys["winback"]
+    assert [step.delay_days for step in winback.steps] == [0, 7, 18, 0]
+    feedback = winback.steps[1]
+    assert [(b.when.answered, b.go_to) for b in feedback.branches] == [("price", "incentive"), ("delivery", "apology")]
+    assert [winback.following(i) for i in range(4)] == [1, 2, 4, 4]  # incentive then: end; apology last
 
 
 @pytest.mark.parametrize(
@@ -24,11 +28,32 @@ def test_shipped_journeys_are_valid_and_cover_every_trigger() -> None:
     [
         ("template: winback_feedback", "template: winback_feedbak", "'winback_feedbak' is not listed in emails.yaml"),
         ("segments: [at_risk, lapsed]", "segments: [at_risk, lost]", "segment 'lost' is not defined"),
-        ("{id: feedback, delay_days: 7", "{id: feedback, delay_days: -1", "delay_days"),
+        ("{id: miss_you, delay_days: 0", "{id: miss_you, delay_days: -1", "delay_days"),
         ("trigger: {event: CustomerInactive}", "trigger: {event: CustomerGone}", "winback.trigger.event"),
         ("trigger: {event: TimerFired, timer: birthday}", "trigger: {event: TimerFired}", "needs timer"),
         ("coupon: {percent_off: 10, valid_days: 30", "coupon: {percent_off: 10, valid_days: 5", "remind_days_before"),
-        ("      - {id: feedback,", "      - {id: miss_you,", "unique"),
+        ("      - id: feedback\n", "      - id: miss_you\n", "unique"),
+        (
+            "go_to: apology}",
+            "go_to: apolgy}",
+            r"go_to 'apolgy' is not a step of this journey \(did you mean 'apology'\?\)",
+        ),
+        ("go_to: incentive}", "go_to: miss_you}", "go_to 'miss_you' goes back; a journey only moves forward"),
+        (
+            "{answered: price}",
+            "{answered: prise}",
+            r"answer 'prise' is not an answer of winback_feedback \(price, taste",
+        ),
+        ("{answered: price}", "{answered: price, opened: true}", "names exactly one reaction"),
+        ("{answered: price}", "{}", "names exactly one reaction"),
+        ("        check_after_days: 3", "", "a step with branches needs check_after_days"),
+        (
+            "{when: {answered: delivery}, go_to: apology}",
+            "{when: {answered: delivery}, go_to: end}",
+            "step apology is never reached",
+        ),
+        ("        then: end\n", "", r"step apology \(day 0\) comes after incentive \(day 18\)"),
+        ("{id: apology, purpose", "{id: end, purpose", "'end' ends a journey"),
     ],
 )
 def test_a_mistake_in_journeys_yaml_is_named(tmp_path: Path, replace: str, by: str, message: str) -> None:

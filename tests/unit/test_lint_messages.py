@@ -90,7 +90,7 @@ def test_a_sale_in_the_html_part_only_is_a_warning_that_does_not_fail_the_lint(r
 
 
 def test_a_journey_setting_typo_is_placed_and_matched(root: Path) -> None:
-    _replace(root / "journeys.yaml", "{id: feedback, delay_days: 7", "{id: feedback, delay_dayz: 7")
+    _replace(root / "journeys.yaml", "{id: miss_you, delay_days: 0", "{id: miss_you, delay_dayz: 0")
     (problem,) = map(str, journeys_problems(root))
     assert re.fullmatch(
         r"journeys\.yaml:\d+:\d+: 'delay_dayz' is not a setting here \(did you mean 'delay_days'\?\)", problem
@@ -98,13 +98,62 @@ def test_a_journey_setting_typo_is_placed_and_matched(root: Path) -> None:
 
 
 def test_a_journey_naming_a_missing_template_suggests_the_real_one(root: Path) -> None:
-    _replace(root / "journeys.yaml", "template: winback_feedback}", "template: winback_feedbak}")
+    _replace(root / "journeys.yaml", "template: winback_feedback\n", "template: winback_feedbak\n")
     (problem,) = map(str, journeys_problems(root))
     assert re.fullmatch(
         r"journeys\.yaml:\d+:\d+: winback\.feedback: template 'winback_feedbak' is not listed in emails\.yaml "
         r"\(did you mean 'winback_feedback'\?\)",
         problem,
     )
+
+
+def _line_of(root: Path, text: str) -> int:
+    lines = (root / "journeys.yaml").read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_a_branch_to_a_misspelt_step_is_placed_at_the_target_with_the_step_meant(root: Path) -> None:
+    _replace(root / "journeys.yaml", "go_to: apology}", "go_to: apolgy}")
+    (problem,) = map(str, journeys_problems(root))
+    line = _line_of(root, "go_to: apolgy")
+    assert re.fullmatch(
+        rf"journeys\.yaml:{line}:\d+: winback: step feedback: go_to 'apolgy' is not a step of this journey "
+        r"\(did you mean 'apology'\?\)",
+        problem,
+    ), problem
+
+
+def test_two_path_mistakes_are_two_lines_each_at_its_place(root: Path) -> None:
+    _replace(root / "journeys.yaml", "go_to: incentive}", "go_to: miss_you}")
+    _replace(root / "journeys.yaml", "then: end", "then: ned")
+    problems = list(map(str, journeys_problems(root)))
+    assert len(problems) == 2, problems
+    back, misspelt = problems
+    assert back.startswith(f"journeys.yaml:{_line_of(root, 'go_to: miss_you')}:")
+    assert back.endswith("winback: step feedback: go_to 'miss_you' goes back; a journey only moves forward")
+    assert misspelt.startswith(f"journeys.yaml:{_line_of(root, 'then: ned')}:")
+    assert misspelt.endswith("winback: step incentive: then 'ned' is not a step of this journey (did you mean 'end'?)")
+
+
+def test_a_step_no_path_reaches_is_named_at_its_id(root: Path) -> None:
+    _replace(
+        root / "journeys.yaml",
+        "{when: {answered: delivery}, go_to: apology}",
+        "{when: {answered: delivery}, go_to: end}",
+    )
+    (problem,) = map(str, journeys_problems(root))
+    assert problem.startswith(f"journeys.yaml:{_line_of(root, 'id: apology')}:")
+    assert problem.endswith("winback: step apology is never reached")
+
+
+def test_a_branch_on_an_answer_the_email_does_not_offer_names_the_answers_it_has(root: Path) -> None:
+    _replace(root / "journeys.yaml", "{answered: price}", "{answered: prise}")
+    (problem,) = map(str, journeys_problems(root))
+    assert problem.startswith(f"journeys.yaml:{_line_of(root, 'answered: prise')}:")
+    assert problem.endswith(
+        "winback.feedback: answer 'prise' is not an answer of winback_feedback "
+        "(price, taste, delivery, elsewhere, stock) (did you mean 'price'?)"
+    ), problem
 
 
 def test_a_segment_fact_typo_is_one_line_with_the_fact_meant(root: Path) -> None:

@@ -5,6 +5,7 @@ journey states, coupon), the definitions and the time, and returns a decision â€
 
 * entering: :class:`Ignore` (with why), :class:`HoldOut` or :class:`Enter`;
 * a step that is due: :class:`Exit`, :class:`Defer`, :class:`SkipStep` or :class:`Send`;
+* a branch check: the :class:`BranchTaken` (which step next, when) from what the customer did;
 * an order: the :class:`Conversion` of every journey cycle it follows and the coupon it redeems;
 
 and the helpers that turn a decision into the state to store (:func:`advanced`,
@@ -25,9 +26,18 @@ from retention.mail.addresses import deliverable_address
 from retention.mail.stream import stream_allows
 from retention.models.consent import ConsentPolicy, Purpose
 from retention.models.emails import CouponOffer, TemplateKind
-from retention.models.journeys import CouponSpec, ExitCondition, FrequencyRules, Journey, JourneyFile, Step
+from retention.models.journeys import (
+    CouponSpec,
+    ExitCondition,
+    FrequencyRules,
+    Journey,
+    JourneyFile,
+    Reaction,
+    Step,
+)
 from retention.models.messaging import (
     Attribution,
+    BranchCheck,
     ContactState,
     Coupon,
     CouponStatus,
@@ -152,7 +162,7 @@ def decide_entry(
 
 
 def abandoned(journey: Journey, state: JourneyState, now: datetime) -> bool:
-    horizon = timedelta(days=journey.steps[-1].delay_days) + ABANDONED_AFTER
+    horizon = timedelta(days=journey.horizon_days) + ABANDONED_AFTER
     return state.entered_at is not None and now > state.entered_at + horizon
 
 
@@ -253,20 +263,115 @@ def step_timer(state: JourneyState, step_index: int, due: datetime) -> Timer:
         due_at=due,
         generation=state.cycle,
         firing=step_index * (MAX_DEFERRALS + 1) + state.deferrals + 1,
-        payload={"cycle": state.cycle, "step": step_index},
+        payload={"cycle": state.cycle, "step": step_index, **({"check": 1} if state.branch_check else {})},
     )
 
 
-def advanced(journey: Journey, state: JourneyState, now: datetime) -> tuple[JourneyState, Timer | None]:
-    """The journey past its current step: the next step's timer, or the cycle completed."""
-    following = state.next_step + 1
-    if following < len(journey.steps):
-        entered = state.entered_at or now
-        due = max(now, entered + timedelta(days=journey.steps[following].delay_days))
-        moved = state.model_copy(update={"next_step": following, "deferrals": 0})
-        return moved, step_timer(moved, following, due)
-    completed = {"next_step": following, "status": JourneyStatus.COMPLETED, "finished_at": now}
+def advanced(
+    journey: Journey, state: JourneyState, now: datetime, sent: bool = False
+) -> tuple[JourneyState, Timer | None]:
+    """The journey past its current step: the next step's timer, or the cycle completed.
+
+    A step with branches whose email was ``sent`` arms its check instead: ``check_after_days``
+    later the customer's reaction picks the next step (:func:`branch_taken`). A skipped step has
+    nothing to react to and goes on the plain way."""
+    step = journey.steps[state.next_step]
+    following = journey.following(state.next_step)
+    if sent and step.branches and step.check_after_days is not None:
+        check = BranchCheck(step=state.next_step, since=now)
+        checking = state.model_copy(update={"next_step": following, "deferrals": 0, "branch_check": check})
+        return checking, step_timer(checking, following, now + timedelta(days=step.check_after_days))
+    return _moved_to(journey, state, following, _due_from_entry(journey, state, following, now), now)
+
+
+def _due_from_entry(journey: Journey, state: JourneyState, index: int, now: datetime) -> datetime:
+    if index >= len(journey.steps):
+        return now
+    return max(now, (state.entered_at or now) + timedelta(days=journey.steps[index].delay_days))
+
+
+def _moved_to(
+    journey: Journey, state: JourneyState, index: int, due: datetime, now: datetime, deferrals: int = 0
+) -> tuple[JourneyState, Timer | None]:
+    if index < len(journey.steps):
+        moved = state.model_copy(update={"next_step": index, "deferrals": deferrals, "branch_check": None})
+        return moved, step_timer(moved, index, due)
+    completed = {"next_step": index, "status": JourneyStatus.COMPLETED, "finished_at": now, "branch_check": None}
     return state.model_copy(update=completed), None
+
+
+# --------------------------------------------------------------------------------- branches
+
+
+@dataclass(frozen=True)
+class BranchTaken:
+    """Where a branch check sends the customer: step ``target`` (``len(steps)``: the end) due at
+    ``due``; ``counts`` name the path for the step's counters."""
+
+    target: int
+    due: datetime
+    counts: dict[str, int]
+
+
+def branch_taken(
+    journey: Journey,
+    state: JourneyState,
+    profile: CustomerProfile | None,
+    contact: ContactState,
+    now: datetime,
+) -> BranchTaken:
+    """The first branch whose reaction the customer showed since the step's email, else the
+    plain way on (the next step at its own delay from entry). Called at the check only."""
+    check = state.branch_check
+    if check is None:
+        raise ValueError("a branch is taken only at a branch check")
+    step = journey.steps[check.step]
+    message_id = rules.message_id_for(state.customer_id, state.journey, state.cycle, step.id)
+    for branch in step.branches:
+        if reacted(branch.when, check.since, message_id, profile, contact, state, now):
+            target = journey.index_of(branch.go_to)
+            return BranchTaken(
+                target, now + timedelta(days=branch.after_days), {"branched": 1, f"branched_to_{branch.go_to}": 1}
+            )
+    following = journey.following(check.step)
+    return BranchTaken(following, _due_from_entry(journey, state, following, now), {"branch_default": 1})
+
+
+def reacted(
+    when: Reaction,
+    since: datetime,
+    message_id: str,
+    profile: CustomerProfile | None,
+    contact: ContactState,
+    state: JourneyState,
+    now: datetime,
+) -> bool:
+    """Whether the customer showed ``when`` since the email ``message_id`` went out at ``since``."""
+    if when.answered is not None:
+        answer = contact.last_answer
+        return answer is not None and answer.message_id == message_id and answer.answer == when.answered
+    if when.clicked is not None:
+        click = contact.last_click
+        if click is None or click.message_id != message_id:
+            return False
+        return when.clicked == "any" or when.clicked.lower() in (click.url or "").lower()
+    if when.opened is not None:
+        opened = contact.last_engaged_at is not None and contact.last_engaged_at >= since
+        return opened == when.opened
+    if when.ordered is not None:
+        ordered = profile is not None and profile.last_order_at is not None and profile.last_order_at > since
+        return ordered == when.ordered
+    holds = state.coupon is not None and state.coupon.expires_at > now
+    return holds == when.has_coupon
+
+
+def after_branch(
+    journey: Journey, state: JourneyState, taken: BranchTaken, now: datetime
+) -> tuple[JourneyState, Timer | None]:
+    """The journey on the path a check chose. Its step's first arming counts as the second of
+    that step (deferrals 1): the check's own timer had the first number, so a sweep that read the
+    check's arming can never claim the step's."""
+    return _moved_to(journey, state, taken.target, taken.due, now, deferrals=1)
 
 
 def deferred(state: JourneyState, until: datetime) -> tuple[JourneyState, Timer] | None:
@@ -278,7 +383,8 @@ def deferred(state: JourneyState, until: datetime) -> tuple[JourneyState, Timer]
 
 
 def exited(state: JourneyState, reason: str, now: datetime) -> JourneyState:
-    return state.model_copy(update={"status": JourneyStatus.EXITED, "exit_reason": reason, "finished_at": now})
+    exit = {"status": JourneyStatus.EXITED, "exit_reason": reason, "finished_at": now, "branch_check": None}
+    return state.model_copy(update=exit)
 
 
 def offer_for(state: JourneyState, step: Step, now: datetime) -> CouponOffer | None:

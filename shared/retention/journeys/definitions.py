@@ -13,7 +13,7 @@ from pathlib import Path
 
 from retention.config_files import CatalogError, load_yaml
 from retention.mail import catalog as email_files
-from retention.models.journeys import JourneyFile
+from retention.models.journeys import JourneyFile, Step
 from retention.paths import templates_dir
 from retention.segments import load_definitions
 
@@ -42,11 +42,29 @@ def validate(definitions: JourneyFile, root: Path) -> None:
                     problems.append(f"{name}.{step.id}: template {template!r} is not listed in emails.yaml")
                 elif "coupon" in entry.requires and step.coupon is None and journey.trigger.timer != "coupon_expiry":
                     problems.append(f"{name}.{step.id}: template {template!r} shows a coupon; add coupon: to the step")
+            problems += _answer_problems(name, step, catalog)
     for template in definitions.frequency.review_templates:
         if template not in catalog.templates:
             problems.append(f"frequency: template {template!r} is not listed in emails.yaml")
     if problems:
         raise JourneyError("journeys.yaml: " + "; ".join(problems))
+
+
+def _answer_problems(journey: str, step: Step, catalog: email_files.Catalog) -> list[str]:
+    """A branch on an answer the step's email does not offer would never be taken: every
+    template of the step (each A/B variant) must have it among its ``answers``."""
+    problems = []
+    for branch in step.branches:
+        answer = branch.when.answered
+        if answer is None:
+            continue
+        for template in step.templates:
+            entry = catalog.templates.get(template)
+            offered = list(entry.answers) if entry is not None else []
+            if entry is not None and answer not in offered:
+                known = ", ".join(offered) or "none: it asks no question"
+                problems.append(f"{journey}.{step.id}: answer {answer!r} is not an answer of {template} ({known})")
+    return problems
 
 
 def parse_journeys(root: Path | None = None) -> JourneyFile:

@@ -175,10 +175,26 @@ class Dispatcher:
         snap = self.store.snapshot(event.customer_id, [name])
         state, payload = snap.states[name], event.detail.payload
         current = state.status is JourneyStatus.ACTIVE and state.cycle == _number(payload, "cycle")
-        if not current or state.next_step != _number(payload, "step"):
+        checking = state.branch_check is not None
+        if not current or state.next_step != _number(payload, "step") or checking != ("check" in payload):
             outcome.note("stale_timer", name)
             return
+        if checking:
+            self._branch(journey, state, snap, now, outcome)
+            return
         self._step(journey, state, state, snap, now, outcome, [])
+
+    def _branch(self, journey: Journey, state: JourneyState, snap: Snapshot, now: datetime, outcome: Outcome) -> None:
+        """A branch check: the customer's reaction picks the next step, decided at once when it is due."""
+        taken = decide.branch_taken(journey, state, snap.profile, snap.contact, now)
+        moved, timer = decide.after_branch(journey, state, taken, now)
+        branching = journey.steps[state.branch_check.step].id  # type: ignore[union-attr]
+        tallies = [Tally(state.journey, now.date(), taken.counts, branching)]
+        outcome.counts.update(taken.counts)
+        if timer is None or timer.due_at > now:
+            self.store.move(moved, state.version, timer, tallies, now, disarm=timer is None)
+        else:
+            self._step(journey, moved, state, snap, now, outcome, tallies)
 
     def _step(
         self,

@@ -134,11 +134,13 @@ def send_step(
     entry = SentEntry(
         message_id=send.message_id, at=now, kind=send.kind, counts_for_cap=step.purpose is not Purpose.SERVICE
     )
-    moved, next_timer = decide.advanced(journey, state, now)
+    moved, next_timer = decide.advanced(journey, state, now, sent=True)
     promotion = {"sent_promotion": 1} if send.kind is TemplateKind.PROMOTION else {}
     counted = [*tallies, Tally(name, now.date(), {"sent": 1, **promotion}, step.id, send.variant)]
     issued = offer is not None and state.coupon is None and step.coupon is not None
     coupon, reminder = decide.issued_coupon(state, step.coupon, record, offer) if issued else (None, None)  # type: ignore[arg-type]
+    if issued:  # the cycle carries its coupon: later steps show the same code, a branch can ask for it
+        moved = moved.model_copy(update={"coupon": offer})
     sends = contact.with_send(entry, now)
     try:
         review = now if send.asks_review else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -10,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from retention.models.consent import Purpose
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+END = "end"
+"""The target of a branch or ``then:`` that finishes the journey."""
+Days = Annotated[float, Field(ge=0, le=365)]
 
 
 class Trigger(StrEnum):
@@ -77,9 +81,62 @@ class CouponSpec(_Strict):
         return self
 
 
+class Reaction(_Strict):
+    """What the customer did since a step's email went out; a branch names exactly one.
+
+    Read from what the engine already keeps for the customer (the contact's engagement summary,
+    the profile, the journey's own coupon), so checking a branch costs no extra request: ``opened``
+    and ``clicked`` are a person's opens and clicks (machine ones are filtered out by tracking),
+    ``clicked`` and ``answered`` look at this step's email only.
+    """
+
+    opened: bool | None = Field(default=None, description="true: opened any of the shop's emails since; false: did not")
+    clicked: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="'any' link of this email, or text the clicked link's address contains"
+    )
+    answered: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = Field(
+        default=None, description="the one-click answer given to this email (one of its template's answers)"
+    )
+    ordered: bool | None = Field(default=None, description="true: ordered since the email; false: did not")
+    has_coupon: bool | None = Field(default=None, description="true: holds this journey's coupon, not yet expired")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Reaction:
+        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a branch's `when` names exactly one reaction: opened, clicked, answered, ordered or has_coupon"
+            )
+        return self
+
+    def describe(self) -> str:
+        """The reaction in a marketer's words, for ``journeys show`` and the diagram."""
+        if self.answered is not None:
+            return f"answered {self.answered}"
+        if self.clicked is not None:
+            return "clicked a link" if self.clicked == "any" else f"clicked {self.clicked}"
+        for name, yes, no in (
+            ("opened", "opened", "did not open"),
+            ("ordered", "ordered", "did not order"),
+            ("has_coupon", "holds the coupon", "has no coupon"),
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                return yes if value else no
+        return ""
+
+
+class Branch(_Strict):
+    """``when`` the customer reacted so, go to step ``go_to`` (or ``end``) ``after_days`` later."""
+
+    when: Reaction
+    go_to: Name
+    after_days: Annotated[float, Field(ge=0, le=60)] = 0
+
+
 class Step(_Strict):
     id: Name
-    delay_days: Annotated[float, Field(ge=0, le=365)] = 0
+    delay_days: Days = 0
     template: Name | None = None
     variants: list[Variant] = Field(default_factory=list)
     coupon: CouponSpec | None = None
@@ -87,11 +144,22 @@ class Step(_Strict):
         default=Purpose.MARKETING,
         description="service (an order's thanks and how-to) or marketing (needs consent); unsure = marketing",
     )
+    check_after_days: Annotated[float, Field(gt=0, le=60)] | None = Field(
+        default=None, description="with branches: how long after this email to look at what the customer did"
+    )
+    branches: Annotated[list[Branch], Field(max_length=6)] = Field(
+        default_factory=list, description="checked in order at check_after_days; the first that matches decides"
+    )
+    then: Name | None = Field(default=None, description="the step after this one (or end); default: the next listed")
 
     @model_validator(mode="after")
     def _one_template_source(self) -> Step:
         if bool(self.template) == bool(self.variants):
             raise ValueError("give either template or variants (an A/B split), not both and not neither")
+        if self.branches and self.check_after_days is None:
+            raise ValueError("a step with branches needs check_after_days: when to look at what the customer did")
+        if self.check_after_days is not None and not self.branches:
+            raise ValueError("check_after_days only applies to a step with branches")
         return self
 
     @property
@@ -113,10 +181,68 @@ class Journey(_Strict):
         ids = [step.id for step in self.steps]
         if len(set(ids)) != len(ids):
             raise ValueError("step ids must be unique within a journey")
-        delays = [step.delay_days for step in self.steps]
-        if delays != sorted(delays):
-            raise ValueError("step delays are counted from entry and must not decrease")
+        if END in ids:
+            raise ValueError(f"{END!r} ends a journey; it cannot be a step's id")
+        problems = [problem for index in range(len(self.steps)) for problem in self._path_problems(index)]
+        if not problems:  # a misspelt target leaves its step unreached: one mistake, one message
+            reached = self._reachable()
+            problems = [f"step {step.id} is never reached" for i, step in enumerate(self.steps) if i not in reached]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def _path_problems(self, index: int) -> list[str]:
+        """Targets that exist and lie ahead (so every path reaches an end: no loops), and delays
+        that do not decrease along a step's plain (unbranched) way on."""
+        step, ids = self.steps[index], [step.id for step in self.steps]
+        problems = []
+        targets = [("then", step.then)] if step.then else []
+        targets += [("go_to", branch.go_to) for branch in step.branches]
+        for setting, target in targets:
+            if target == END:
+                continue
+            if target not in ids:
+                guess = get_close_matches(target, [*ids, END], n=1)
+                hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+                problems.append(f"step {step.id}: {setting} {target!r} is not a step of this journey{hint}")
+            elif ids.index(target) <= index:
+                problems.append(f"step {step.id}: {setting} {target!r} goes back; a journey only moves forward")
+        following = self.following(index)
+        if following < len(self.steps) and following > index and self.steps[following].delay_days < step.delay_days:
+            later = self.steps[following]
+            problems.append(
+                f"step {later.id} (day {later.delay_days:g}) comes after {step.id} (day {step.delay_days:g}): "
+                "delays are counted from entry and must not decrease"
+            )
+        return problems
+
+    def _reachable(self) -> set[int]:
+        seen, todo = set(), [0]
+        while todo:
+            index = todo.pop()
+            if index in seen or index >= len(self.steps):
+                continue
+            seen.add(index)
+            step = self.steps[index]
+            todo += [self.following(index), *(self.index_of(branch.go_to) for branch in step.branches)]
+        return seen
+
+    def index_of(self, step_id: str) -> int:
+        """A step's position; ``end`` (or a name that is no step) is ``len(steps)``: the journey is over."""
+        return next((i for i, step in enumerate(self.steps) if step.id == step_id), len(self.steps))
+
+    def following(self, index: int) -> int:
+        """The step after ``index`` when no branch says otherwise: its ``then``, or the next listed."""
+        then = self.steps[index].then
+        return self.index_of(then) if then else index + 1
+
+    @property
+    def horizon_days(self) -> float:
+        """The longest a cycle can run: the last delay plus every wait a branch may add."""
+        waits = [
+            (step.check_after_days or 0) + max((b.after_days for b in step.branches), default=0) for step in self.steps
+        ]
+        return max(step.delay_days for step in self.steps) + sum(waits)
 
 
 class FrequencyRules(_Strict):

@@ -60,6 +60,16 @@ class Attribution(BaseModel):
     revenue: Decimal
 
 
+class BranchCheck(BaseModel):
+    """A step with branches was sent: at the check, what the customer did since ``since`` decides
+    which step comes next (journeys.yaml ``branches``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int
+    since: datetime
+
+
 class JourneyState(BaseModel):
     """One customer's progress through one journey; ``version`` guards every change."""
 
@@ -81,6 +91,8 @@ class JourneyState(BaseModel):
     attributions: list[Attribution] = Field(default_factory=list)
     refunds_counted: list[str] = Field(default_factory=list)
     """Trigger keys of the refunds already taken off this cycle's revenue (a redelivery changes nothing)."""
+    branch_check: BranchCheck | None = None
+    """Set while the journey waits to see how the customer reacts to a step with branches."""
     version: int = 0
 
     @property
@@ -111,6 +123,8 @@ class LastClick(BaseModel):
     variant: str
     sent_day: date
     at: datetime
+    url: str | None = None
+    """The address of the link (none for a one-click answer): a journey may branch on it."""
 
 
 class LastAnswer(BaseModel):

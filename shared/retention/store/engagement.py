@@ -104,7 +104,7 @@ class EngagementStore:
             write = counter_add(record.journey, message.day, counts, record.step, record.variant)
             dynamo.client().update_item(TableName=self.table_name, **write.parameters)
 
-    def engaged(self, record: SendRecord, at: datetime, clicked: bool) -> None:
+    def engaged(self, record: SendRecord, at: datetime, clicked: bool, url: str | None = None) -> None:
         """A person opened (or clicked) one of this customer's emails at ``at``: the contact's
         engagement summary moves forward (never back: an older event arriving late changes nothing)."""
         assignments = ["last_engaged_at = :at"]
@@ -117,6 +117,7 @@ class EngagementStore:
                 variant=record.variant,
                 sent_day=record.sent_day,
                 at=at,
+                url=url,
             )
             assignments.append("last_click = :click")
             values[":click"] = dynamo.serialize_value(click.model_dump())

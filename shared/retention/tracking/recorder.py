@@ -121,7 +121,7 @@ class Tracker:
         human = machine is None
         firsts = self._marked(lambda: self.store.mark_click(record.message_id, human, visit.at))
         if human:
-            self.store.engaged(record, visit.at, clicked=True)
+            self.store.engaged(record, visit.at, clicked=True, url=record.urls[link.index])
         self.store.count(message, _click_counts(human, firsts))
         return Recorded(message, machine, redirect_to=with_utm(record.urls[link.index], record, self.rules))
 

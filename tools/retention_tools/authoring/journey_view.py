@@ -3,7 +3,8 @@
 One reading of ``templates/journeys.yaml`` (through the engine's own loader, so what is drawn is
 what runs) becomes a :class:`JourneyPicture`: the trigger and who may enter, each step's day and
 gap, its template or A/B split with each variant's share, the languages each template is written
-in (``emails/<name>.<lang>.html``), the hold-out share and the exits. The picture is printed as
+in (``emails/<name>.<lang>.html``), its branches (what the customer did → which step), the
+hold-out share and the exits. The picture is printed as
 text or drawn as inline SVG (no JavaScript, no CDN: the page works offline), every step linking
 to its email in the gallery.
 """
@@ -34,6 +35,15 @@ class TemplateUse:
 
 
 @dataclass(frozen=True)
+class BranchPicture:
+    """One branch of a step: the reaction in words, the step it leads to (``end``) and when."""
+
+    reaction: str
+    target: str
+    after_days: float
+
+
+@dataclass(frozen=True)
 class StepPicture:
     id: str
     day: float
@@ -41,6 +51,12 @@ class StepPicture:
     uses: tuple[TemplateUse, ...]
     coupon: str
     purpose: str
+    branches: tuple[BranchPicture, ...] = ()
+    check_after_days: float | None = None
+    then: str = ""
+    """The step that follows when no branch says otherwise (``end`` after the last)."""
+    by_branch_only: bool = False
+    """Reached only through a branch (its day is the branch's, not ``delay_days``)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,8 @@ def picture(name: str, definitions: JourneyFile, root: Path | None = None) -> Jo
     wanted = set(journey.entry.segments) | ({journey.trigger.into_segment} - {None})
     fitting = [s for s in samples if not wanted or s.lifecycle in wanted or wanted & set(s.tags)] or list(samples)
     steps, previous = [], 0.0
-    for step in journey.steps:
+    plain = _plainly_reached(journey)
+    for index, step in enumerate(journey.steps):
         total = sum(v.weight for v in step.variants)
         pairs = [(v.template, v.name, v.weight / total) for v in step.variants] or [(step.template or "", "", 1.0)]
         uses = []
@@ -111,8 +128,23 @@ def picture(name: str, definitions: JourneyFile, root: Path | None = None) -> Jo
             uses.append(TemplateUse(template, variant, share, languages, first, tuple(by_language)))
         coupon = f"coupon {step.coupon.percent_off} % for {step.coupon.valid_days} days" if step.coupon else ""
         purpose = str(getattr(step, "purpose", "") or "")
-        steps.append(StepPicture(step.id, step.delay_days, step.delay_days - previous, tuple(uses), coupon, purpose))
-        previous = step.delay_days
+        following = journey.following(index)
+        steps.append(
+            StepPicture(
+                step.id,
+                step.delay_days,
+                step.delay_days - previous,
+                tuple(uses),
+                coupon,
+                purpose,
+                tuple(BranchPicture(b.when.describe(), b.go_to, b.after_days) for b in step.branches),
+                step.check_after_days,
+                journey.steps[following].id if following < len(journey.steps) else "end",
+                index not in plain,
+            )
+        )
+        if index in plain:
+            previous = step.delay_days
     holdout = journey.holdout_share if journey.holdout_share is not None else definitions.frequency.holdout_share
     return JourneyPicture(
         name=name,
@@ -124,6 +156,39 @@ def picture(name: str, definitions: JourneyFile, root: Path | None = None) -> Jo
         exits=tuple(condition.value for condition in journey.exit_on),
         reentry_days=journey.reentry_days,
     )
+
+
+def _plainly_reached(journey: Journey) -> set[int]:
+    """The steps on some path without a branch: their day is their ``delay_days`` from entry."""
+    reached, index = set(), 0
+    while index < len(journey.steps) and index not in reached:
+        reached.add(index)
+        index = journey.following(index)
+    return reached
+
+
+def _jump_lines(shown: JourneyPicture, index: int) -> list[str]:
+    """What comes after step ``index`` in words, when it is not simply the next one listed."""
+    step = shown.steps[index]
+    listed = shown.steps[index + 1].id if index + 1 < len(shown.steps) else "end"
+    if not step.branches:
+        return [] if step.then == listed else [f"then → {step.then}"]
+    return branch_lines(step)
+
+
+def _last_steps(shown: JourneyPicture) -> list[str]:
+    ends = [step.id for step in shown.steps if step.then == "end" or any(b.target == "end" for b in step.branches)]
+    return ends or [shown.steps[-1].id]
+
+
+def branch_lines(step: StepPicture) -> list[str]:
+    """A step's branches in words: ``answered price → incentive (at once)``…, then the plain way."""
+    lines = [f"after {_days(step.check_after_days or 0)}, the first that matches:"]
+    for branch in step.branches:
+        when = "at once" if not branch.after_days else f"{_days(branch.after_days)} later"
+        lines.append(f"  {branch.reaction} → {branch.target} ({when})")
+    lines.append(f"  otherwise → {step.then}" + ("" if step.then == "end" else " (at its day)"))
+    return lines
 
 
 def _days(value: float) -> str:
@@ -144,6 +209,8 @@ def as_text(shown: JourneyPicture) -> str:
     ]
     for number, step in enumerate(shown.steps, 1):
         when = f"day {step.day:g}" + (f" (+{_days(step.gap)} after the previous step)" if number > 1 else "")
+        if step.by_branch_only:
+            when = "only through a branch (when the branch says)"
         lines.append(f"  {number}. {step.id:<14}{when}")
         if step.purpose:
             lines.append(f"       purpose: {step.purpose}")
@@ -153,8 +220,9 @@ def as_text(shown: JourneyPicture) -> str:
             lines.append(f"       {split}{use.template} [{languages}]")
         if step.coupon:
             lines.append(f"       {step.coupon}")
+        lines += [f"       {line}" for line in _jump_lines(shown, number - 1)]
     exits = ", ".join(shown.exits) or "none"
-    lines.append(f"  exits     on {exits}; otherwise ends after {shown.steps[-1].id}")
+    lines.append(f"  exits     on {exits}; otherwise ends after {', '.join(_last_steps(shown))}")
     lines.append(f"  re-entry  after {shown.reentry_days} days")
     return "\n".join(lines)
 
@@ -205,20 +273,42 @@ def _arrow(x1: float, x2: float, y: float, label: str, below: str = "") -> str:
 
 
 def _step_lines(step: StepPicture) -> int:
-    return 1 + 2 * len(step.uses) + (1 if step.coupon else 0) + (1 if step.purpose else 0)
+    return 1 + 2 * len(step.uses) + (1 if step.coupon else 0) + (1 if step.purpose else 0) + (2 if step.branches else 0)
+
+
+_LANE = 22
+
+
+def _arcs(shown: JourneyPicture) -> list[tuple[int, int, str]]:
+    """(from step, to step — ``len(steps)`` for the exits box —, label) for every branch and every
+    ``then`` that skips the next step listed: drawn as lanes under the boxes."""
+    index = {step.id: number for number, step in enumerate(shown.steps)}
+    end = len(shown.steps)
+    arcs = []
+    for number, step in enumerate(shown.steps):
+        for branch in step.branches:
+            later = f", +{_days(branch.after_days)}" if branch.after_days else ""
+            arcs.append((number, index.get(branch.target, end), f"{branch.reaction}{later}"))
+        target = index.get(step.then, end)
+        if not step.branches and target != number + 1 and not (target == end and number == end - 1):
+            arcs.append((number, target, f"then {step.then}"))
+    return arcs
 
 
 def as_svg(shown: JourneyPicture, preview_href: str = "/view/{template}/{customer}") -> str:
-    """The journey as one inline SVG: trigger → steps (day, gap, variants, languages) → exits.
+    """The journey as one inline SVG: trigger → steps (day, gap, variants, languages) → exits,
+    with every branch drawn as a lane under the boxes from its step to the step it leads to.
 
     Each template line is a link to its preview (``preview_href`` with ``template`` and ``customer``)."""
     lines = max(6, len(shown.exits) + 3, *(_step_lines(step) for step in shown.steps))
     height = lines * _LINE + 34.0
+    arcs = _arcs(shown)
+    total = height + 20 + (len(arcs) * _LANE + 10 if arcs else 0)
     mid = 14 + 40.0
     width = 2 * _BOX_W + len(shown.steps) * (_BOX_W + _GAP) + _GAP + 20
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="journey" data-journey="{html.escape(shown.name)}" '
-        f'width="{width:g}" height="{height + 20:g}" viewBox="0 0 {width:g} {height + 20:g}" role="img" '
+        f'width="{width:g}" height="{total:g}" viewBox="0 0 {width:g} {total:g}" role="img" '
         f'aria-label="journey {html.escape(shown.name)}" style="{_FONT}">',
         '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="6" refY="4" orient="auto">'
         '<path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>',
@@ -231,7 +321,11 @@ def as_svg(shown: JourneyPicture, preview_href: str = "/view/{template}/{custome
     x = 10 + _BOX_W
     for number, step in enumerate(shown.steps, 1):
         gap = f"day {step.day:g}" if number == 1 else f"+{_days(step.gap)}"
-        parts.append(_arrow(x, x + _GAP, mid, gap, "" if number == 1 else f"day {step.day:g}"))
+        if step.by_branch_only:
+            parts.append(_text(x + _GAP / 2, mid - 6, "only by", "font-size:11px;fill:#999", "middle"))
+            parts.append(_text(x + _GAP / 2, mid + 14, "a branch", "font-size:11px;fill:#999", "middle"))
+        else:
+            parts.append(_arrow(x, x + _GAP, mid, gap, "" if number == 1 else f"day {step.day:g}"))
         x += _GAP
         parts.append(f'<g class="step" data-step="{html.escape(step.id)}">')
         parts.append(_box(x, 14, height - 10, "#ffffff", "#2a6f7a"))
@@ -255,17 +349,44 @@ def as_svg(shown: JourneyPicture, preview_href: str = "/view/{template}/{custome
         if step.coupon:
             y += _LINE
             parts.append(_text(x + 10, y, step.coupon, "fill:#7a4b2a"))
+        if step.branches:
+            y += _LINE
+            check = f"after {_days(step.check_after_days or 0)}: branches below"
+            parts.append(_text(x + 10, y, check, "fill:#2a6f7a;font-weight:700"))
+            y += _LINE
+            parts.append(_text(x + 10, y, f"otherwise → {step.then}"[:34], "fill:#2a6f7a"))
         parts.append("</g>")
         x += _BOX_W
-    parts.append(_arrow(x, x + _GAP, mid, "then"))
+    last = shown.steps[-1]
+    if not last.by_branch_only or last.then == "end":
+        parts.append(_arrow(x, x + _GAP, mid, "then"))
     x += _GAP
     parts.append(_box(x, 14, height - 10, "#fff4e5", "#e67e22"))
     parts.append(_text(x + 10, 34, "exits", "font-weight:700"))
-    exits = [f"on {condition}" for condition in shown.exits] + [f"after {shown.steps[-1].id}: end"]
-    parts += [_text(x + 10, 34 + _LINE * (n + 1), line) for n, line in enumerate(exits)]
+    exits = [f"on {condition}" for condition in shown.exits] + [f"after {', '.join(_last_steps(shown))}: end"]
+    parts += [_text(x + 10, 34 + _LINE * (n + 1), line[:34]) for n, line in enumerate(exits)]
     parts.append(_text(x + 10, 34 + _LINE * (len(exits) + 1), f"re-entry after {shown.reentry_days} d", "fill:#555"))
+    parts += [_lane(lane, arc, height + 4) for lane, arc in enumerate(arcs)]
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _box_centre(index: int) -> float:
+    return 10 + _BOX_W + _GAP + index * (_BOX_W + _GAP) + _BOX_W / 2
+
+
+def _lane(lane: int, arc: tuple[int, int, str], bottom: float) -> str:
+    """One branch: down from its step's box, along lane ``lane``, up into the target's box."""
+    start, target, label = arc
+    y = bottom + 14 + lane * _LANE
+    x1, x2 = _box_centre(start) - 40 + lane * 8, _box_centre(target) + 40 - lane * 8
+    return (
+        f'<g class="branch" data-from="{start}" data-to="{target}">'
+        f'<path d="M{x1:g},{bottom:g} V{y:g} H{x2:g} V{bottom + 6:g}" fill="none" stroke="#2a6f7a" '
+        f'stroke-width="1.5" stroke-dasharray="5 3" marker-end="url(#arrow)"/>'
+        + _text(x1 + 6, y - 4, label, "font-size:11px;fill:#2a6f7a")
+        + "</g>"
+    )
 
 
 def _languages_line(x: float, y: float, use: TemplateUse, preview_href: str) -> str:
