@@ -49,7 +49,14 @@ def test_journeys_show_prints_trigger_steps_split_holdout_languages_and_exits(ca
     assert "variant A 50 %: winback_incentive [en, de]" in out
     assert "variant B 50 %: winback_incentive_short [en, de]" in out
     assert "coupon 15 % for 21 days" in out
-    assert "exits     on ordered, unsubscribed, bounced; otherwise ends after incentive" in out
+    assert "exits     on ordered, unsubscribed, bounced; otherwise ends after incentive, apology" in out
+    assert (
+        "       after 3 d, the first that matches:\n"
+        "         answered price → incentive (at once)\n"
+        "         answered delivery → apology (at once)\n"
+        "         otherwise → incentive (at its day)"
+    ) in out
+    assert "4. apology       only through a branch" in out and "       then → end" in out
 
 
 def test_journeys_show_unknown_name_and_broken_file_say_so_without_a_traceback(tmp_path: Path, capsys) -> None:
@@ -86,6 +93,22 @@ def test_languages_come_from_the_template_files_and_a_weighted_split_from_the_we
     assert [(u.variant, u.share) for u in incentive.uses] == [("A", 0.75), ("B", 0.25)]
     svg = as_svg(picture("winback", definitions, root))
     assert "A 75 %: winback_incentive" in svg and "B 25 %: winback_incentive_short" in svg
+
+
+def test_the_winbacks_branches_are_drawn_from_their_step_to_where_they_lead() -> None:
+    shown = picture("winback", parse_journeys())
+    feedback = shown.steps[1]
+    assert [(b.reaction, b.target) for b in feedback.branches] == [
+        ("answered price", "incentive"),
+        ("answered delivery", "apology"),
+    ]
+    assert feedback.check_after_days == 3 and feedback.then == "incentive"
+    assert shown.steps[3].by_branch_only and not shown.steps[2].by_branch_only
+    svg = as_svg(shown)
+    lanes = re.findall(r'<g class="branch" data-from="(\d)" data-to="(\d)">.*?>([^<>]+)</text></g>', svg)
+    # feedback -> incentive and -> apology; incentive's then: end -> the exits box (index 4)
+    assert lanes == [("1", "2", "answered price"), ("1", "3", "answered delivery"), ("2", "4", "then end")]
+    assert "after 3 d: branches below" in svg and "only by" in svg
 
 
 def test_journeys_page_draws_every_journey_and_every_step_links_to_a_preview_that_renders(gallery: str) -> None:

@@ -10,6 +10,7 @@ tracking API.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,9 +21,12 @@ from journey_helpers import World, treated
 from tracking_helpers import links_of, request
 
 from retention.models.messaging import JourneyStatus
+from retention.models.tracking import HealthRules
+from retention.reporting.report import build_report, format_table
 from retention.store.counters import CounterStore
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.simulation import SIMULATION_TIMERS
+from retention_tools.report_html import format_html
 
 _stages = itertools.count(1)
 SENT = T0 + timedelta(days=90)  # the win-back's first email
@@ -138,3 +142,25 @@ def test_a_check_delivered_twice_sends_the_branchs_email_once(world: World) -> N
     assert world.templates_to(cid).count("winback_apology") == 1
     assert _feedback_counts(world)["branched"] == 1
     assert world.failures == []
+
+
+def test_the_report_shows_where_each_check_sent_its_customers(world: World) -> None:
+    # Given three asked customers: one answers "price", one "delivery", one nothing
+    for prefix, answer in (("REPPRICE", "price"), ("REPDELIVERY", "delivery"), ("REPSILENT", None)):
+        _, answers = _asked(world, prefix)
+        if answer:
+            _answer(answers, answer)
+    _until_the_end(world)
+    # When the report is built
+    until = (DAY_18 + timedelta(days=40)).date()
+    report = build_report(CounterStore(world.table), ["winback"], SENT.date(), until, HealthRules())
+    # Then the feedback step's check is counted per path, in text, JSON and HTML
+    (journey,) = report.journeys
+    (paths,) = journey.paths
+    assert (paths.step, paths.checked) == ("feedback", 3)
+    assert paths.paths == {"apology": 1, "incentive": 1, "otherwise": 1}
+    assert journey.as_dict()["branches"]["feedback"]["paths"]["apology"] == 1
+    table = format_table(report)
+    assert re.search(r"winback\.feedback\s+checked\s+3  → apology 1 \(33 %\), → incentive 1 \(33 %\)", table), table
+    page = format_html(report)
+    assert 'id="branches"' in page and "→ apology" in page

@@ -4,7 +4,8 @@ The digests in ``tests/data/compose_golden.json`` were recorded from the stdlib 
 build of the message (before the direct MIME writer), and re-recorded once when the ``To``
 header gained the customer's quoted name (``to_header``; with the bare address the new writer
 matched the stdlib recording on all 154 emails), and for the feedback email's answers becoming
-signed ``/f/`` links (only ``winback_feedback`` changed). A change to the templates, the samples or
+signed ``/f/`` links (only ``winback_feedback`` changed); a new template adds its rows (``winback_apology``:
+the other digests unchanged). A change to the templates, the samples or
 the send path that alters any byte of any email shows up here; when the change is intended,
 re-record with ``PYTHONPATH=shared:tools:tests python tests/unit/test_mail_compose_golden.py``.
 The MIME boundary is random per message, so it is replaced by a fixed word before hashing.

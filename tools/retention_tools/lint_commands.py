@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from retention_tools.authoring.findings import Problem, errors
+
+if TYPE_CHECKING:
+    from retention.models.journeys import Journey
 
 DONE = {
     "templates": "templates: no problems (every template rendered for every sample customer)",
@@ -53,10 +57,22 @@ def _summaries(checks: tuple[str, ...]) -> list[str]:
     definitions = parse_journeys()
     lines = []
     for name, journey in definitions.journeys.items():
-        steps = ", ".join(f"{step.id} (+{step.delay_days:g} d)" for step in journey.steps)
+        steps = ", ".join(_step_summary(journey, index) for index in range(len(journey.steps)))
         lines.append(f"{name}: on {journey.trigger.event.value} → {steps}")
     lines.append(f"({len(definitions.journeys)} journeys)")
     return lines
+
+
+def _step_summary(journey: Journey, index: int) -> str:
+    """``feedback (+7 d; after 3 d: answered price → incentive …)``; ``apology (by a branch)``."""
+    step = journey.steps[index]
+    targets = {branch.go_to for other in journey.steps for branch in other.branches}
+    plain = index == 0 or any(journey.following(i) == index for i in range(index))
+    when = f"+{step.delay_days:g} d" if plain or step.id not in targets else "by a branch"
+    if step.branches:
+        paths = ", ".join(f"{b.when.describe()} → {b.go_to}" for b in step.branches)
+        when += f"; after {step.check_after_days:g} d: {paths}"
+    return f"{step.id} ({when})"
 
 
 def register(commands: argparse._SubParsersAction, families: dict[str, argparse._SubParsersAction]) -> None:

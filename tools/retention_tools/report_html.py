@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from retention.reporting.rates import Rates
-from retention.reporting.report import MIN_EVENTS, MIN_LIFT_GROUP, Report, feedback_rows, step_rows
+from retention.reporting.report import MIN_EVENTS, MIN_LIFT_GROUP, Report, feedback_rows, path_rows, step_rows
 
 MIN_WEEK_VOLUME = 20
 """Delivered emails a week needs before its rates are drawn: five emails make a rate jump between 0 and 100 %."""
@@ -103,6 +103,14 @@ attribution window).</p>
 {% endfor %}{% endfor %}</table>
 <p class="note">One-click answers: a person's first answer per email counts (a repeated click does not); link
 scanners' clicks are left out.</p>{% else %}<p>No answers yet.</p>{% endif %}
+{% if paths %}<h2>Branches</h2>
+<table id="branches"><tr><th>journey.step</th><th>checked</th><th>path</th><th>customers</th><th>share</th></tr>
+{% for name, b in paths %}{% for target, n in b.paths.items() %}<tr>{% if loop.first %}
+<td rowspan="{{ b.paths|length }}">{{ name }}.{{ b.step }}</td><td rowspan="{{ b.paths|length }}">{{ "{:,}".format(b.checked) }}</td>{% endif %}
+<td>→ {{ target }}</td><td>{{ "{:,}".format(n) }}</td><td>{{ pct(n / b.checked, 0) }}</td></tr>
+{% endfor %}{% endfor %}</table>
+<p class="note">Where each step's branch check sent its customers (journeys.yaml <code>branches</code>); "otherwise":
+no branch matched, the journey went on the default way.</p>{% endif %}
 {% if tests %}<h2>A/B variants</h2>
 <table id="ab"><tr><th>journey.step</th><th>variants (human click rate)</th><th>p-value</th><th>verdict</th></tr>
 {% for name, t in tests %}<tr><td>{{ name }}.{{ t.step }}</td>
@@ -223,6 +231,7 @@ def format_html(report: Report) -> str:
         weeks=list(zip(weeks, weekly, strict=True)),
         steps=step_rows(report),
         feedback=feedback_rows(report),
+        paths=path_rows(report),
         tests=[(j.name, t) for j in report.journeys for t in j.variants],
         over_time=_over_time(report),
         per_step=_per_step(report),

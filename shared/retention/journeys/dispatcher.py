@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from retention.journeys import decisions as decide
-from retention.journeys.rules import triggered_by
+from retention.journeys.rules import step_template, triggered_by
 from retention.journeys.sending import Mailer, Outcome, send_step
 from retention.models.consent import ConsentPolicy
 from retention.models.engine_events import (
@@ -188,8 +188,9 @@ class Dispatcher:
         """A branch check: the customer's reaction picks the next step, decided at once when it is due."""
         taken = decide.branch_taken(journey, state, snap.profile, snap.contact, now)
         moved, timer = decide.after_branch(journey, state, taken, now)
-        branching = journey.steps[state.branch_check.step].id  # type: ignore[union-attr]
-        tallies = [Tally(state.journey, now.date(), taken.counts, branching)]
+        branching = journey.steps[state.branch_check.step]  # type: ignore[union-attr]
+        variant = step_template(state.customer_id, state.journey, branching)[1]  # the A/B side they saw
+        tallies = [Tally(state.journey, now.date(), taken.counts, branching.id, variant)]
         outcome.counts.update(taken.counts)
         if timer is None or timer.due_at > now:
             self.store.move(moved, state.version, timer, tallies, now, disarm=timer is None)

@@ -207,6 +207,36 @@ def step_feedback(step: str, counts: Counter[str]) -> StepFeedback | None:
     return StepFeedback(step, int(counts["sent"]), ordered)
 
 
+BRANCHED = "branched_to_"
+DEFAULT_PATH = "branch_default"
+
+
+@dataclass(frozen=True)
+class StepPaths:
+    """Where one step's branch check sent its customers: each branch's target, and the default path."""
+
+    step: str
+    paths: dict[str, int]
+    """Target step (or ``end``) -> customers; ``otherwise`` for those no branch matched."""
+
+    @property
+    def checked(self) -> int:
+        return sum(self.paths.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"checked": self.checked, "paths": self.paths}
+
+
+def step_paths(step: str, counts: Counter[str]) -> StepPaths | None:
+    """The step's branch counters (``branched_to_<step>``, ``branch_default``); None without a check."""
+    found = {name[len(BRANCHED) :]: int(value) for name, value in counts.items() if name.startswith(BRANCHED)}
+    if counts[DEFAULT_PATH]:
+        found["otherwise"] = int(counts[DEFAULT_PATH])
+    if not any(found.values()):
+        return None
+    return StepPaths(step, dict(sorted(found.items(), key=lambda item: (-item[1], item[0]))))
+
+
 @dataclass
 class JourneyReport:
     name: str
@@ -220,6 +250,7 @@ class JourneyReport:
     warnings: list[str] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     feedback: list[StepFeedback] = field(default_factory=list)
+    paths: list[StepPaths] = field(default_factory=list)
 
     @property
     def too_few(self) -> list[str]:
@@ -241,6 +272,7 @@ class JourneyReport:
             "too_few_to_tell": self.too_few,
             "health": [verdict.as_dict() for verdict in self.verdicts],
             "feedback": {answers.step: answers.as_dict() for answers in self.feedback},
+            "branches": {taken.step: taken.as_dict() for taken in self.paths},
             "days": {day: rates.as_dict()["rates"] | {"sent": rates["sent"]} for day, rates in self.days.items()},
         }
 
@@ -301,6 +333,7 @@ def journey_report(name: str, counts: CountsByKey, health: HealthRules) -> Journ
         warnings=[verdict.message for verdict in verdicts if verdict.status == "warning"],
         verdicts=verdicts,
         feedback=[found for step, c in steps.items() if (found := step_feedback(step, c)) is not None],
+        paths=[found for step, c in steps.items() if (found := step_paths(step, c)) is not None],
     )
 
 
@@ -423,6 +456,8 @@ def format_table(report: Report) -> str:
             f"{report.active_days} days; per journey above: treated / hold-out)",
         ]
     lines += ["", *format_feedback(report)]
+    if any(journey.paths for journey in report.journeys):
+        lines += ["", *format_paths(report)]
     warned = [(j.name, w) for j in report.journeys for w in j.warnings]
     lines += ["", "Pushing too hard?"]
     lines += [f"  WARNING {name}: {w}" for name, w in warned] or ["  no journey below its floors"]
@@ -447,6 +482,19 @@ def format_feedback(report: Report) -> list[str]:
             f"  {name + '.' + answers.step:<28}{answers.sent:>8,}{answers.total:>9,}"
             f"{_pct(answers.answer_rate):>9}  {shares}"
         )
+    return lines
+
+
+def path_rows(report: Report) -> list[tuple[str, StepPaths]]:
+    """(journey, paths) for every step with branches that was checked, in journey order."""
+    return [(journey.name, taken) for journey in report.journeys for taken in journey.paths]
+
+
+def format_paths(report: Report) -> list[str]:
+    lines = ["Branches (where each step's check sent its customers; otherwise = no branch matched)"]
+    for name, taken in path_rows(report):
+        shares = ", ".join(f"→ {target} {n:,} ({n / taken.checked * 100:.0f} %)" for target, n in taken.paths.items())
+        lines.append(f"  {name + '.' + taken.step:<28}checked {taken.checked:>6,}  {shares}")
     return lines
 
 

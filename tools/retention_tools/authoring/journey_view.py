@@ -210,7 +210,7 @@ def as_text(shown: JourneyPicture) -> str:
     for number, step in enumerate(shown.steps, 1):
         when = f"day {step.day:g}" + (f" (+{_days(step.gap)} after the previous step)" if number > 1 else "")
         if step.by_branch_only:
-            when = "only through a branch (when the branch says)"
+            when = "only through a branch (due when the branch says)"
         lines.append(f"  {number}. {step.id:<14}{when}")
         if step.purpose:
             lines.append(f"       purpose: {step.purpose}")
