@@ -22,7 +22,10 @@ def test_lint_command_passes_on_the_shipped_templates(capsys: pytest.CaptureFixt
 def test_journeys_lint_command_lists_the_journeys(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["journeys", "lint"]) == 0
     out = capsys.readouterr().out
-    assert "winback: on CustomerInactive → miss_you (+0 d), feedback (+7 d), incentive (+18 d)" in out
+    assert (
+        "winback: on CustomerInactive → miss_you (+0 d), feedback (+7 d; after 3 d: answered price → incentive,"
+        " answered delivery → apology), incentive (+18 d), apology (by a branch)"
+    ) in out
 
 
 def test_preview_writes_html_and_text_for_a_segment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
