@@ -24,7 +24,10 @@ SHOP = Shop(name="The Coffee Corner", url="https://shop.example.com", postal_add
 LINKS = Links(
     unsubscribe="https://track.example.com/u/token",
     preferences="https://track.example.com/p/token",
-    feedback={a: f"https://track.example.com/f/{a}" for a in ("price", "taste", "delivery", "elsewhere", "stock")},
+    feedback={
+        a: f"https://track.example.com/f/{a}"
+        for a in ("price", "taste", "delivery", "elsewhere", "stock", *(f"score_{n}" for n in range(11)))
+    },
 )
 COUPON = CouponOffer(code="SAVE-7K2Q", percent_off=15, expires_at=datetime(2026, 12, 14, 23, 0, tzinfo=UTC))
 SETTINGS = MailSettings.model_validate(

@@ -164,7 +164,7 @@ def test_forgetting_a_customer_erases_their_answers(world: World) -> None:
     assert len(EngagementStore(world.table).answers(cid)) == 1
     eraser(world.table)(cid)
     assert EngagementStore(world.table).answers(cid) == []
-    assert EngagementStore(world.table).scan_latest_answers().get(cid) is None
+    assert EngagementStore(world.table).scan_feedback().get(cid) is None
     # And a late click on the erased email records nothing (the message is gone)
     assert request("GET", f"/f/{links.answers[0]}", READ + timedelta(hours=1)).status == 404
 

@@ -73,7 +73,7 @@ def _replay(args: argparse.Namespace) -> int:
         store = CustomerStore(settings().customers_table)
         profiles = list(store.scan_profiles())
         population = StatsStore(store.table_name).get()
-        answers = EngagementStore(store.table_name).scan_latest_answers()
+        answers = EngagementStore(store.table_name).scan_feedback()
     summary = summarise(profiles)
     print(
         f"replayed {stats.published:,} orders over {stats.days} days: {summary.customers:,} customers, "
@@ -100,7 +100,7 @@ def _export(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     store = CustomerStore(settings().customers_table)
     stats = StatsStore(store.table_name).get() or default_stats(as_of, load_definitions())
-    answers = EngagementStore(store.table_name).scan_latest_answers()
+    answers = EngagementStore(store.table_name).scan_feedback()
     text = render(export_rows(store.scan_profiles(), as_of, stats, answers), args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:

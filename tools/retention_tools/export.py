@@ -1,4 +1,4 @@
-"""Customer export as of a date: segment, RFM, churn risk, expected next order, latest feedback answer."""
+"""Customer export as of a date: segment, RFM, churn risk, expected next order, latest answer and NPS score."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from retention.models.messaging import LastAnswer
 from retention.models.profile import CustomerProfile
 from retention.models.segments import PopulationStats
 from retention.segments import classify, load_definitions
+from retention.store.engagement import CustomerFeedback
 
 COLUMNS = (
     "customer_id",
@@ -29,6 +29,9 @@ COLUMNS = (
     "referrals",
     "last_answer",
     "last_answer_at",
+    "nps_score",
+    "nps_group",
+    "nps_at",
 )
 
 
@@ -36,16 +39,17 @@ def export_rows(
     profiles: Iterable[CustomerProfile],
     as_of: datetime,
     stats: PopulationStats,
-    answers: Mapping[str, LastAnswer] | None = None,
+    feedback: Mapping[str, CustomerFeedback] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per customer, classified at ``as_of`` (not at their last update), with their
-    latest one-click feedback answer (``answers`` by customer id, from the contacts)."""
-    answers = answers or {}
+    latest one-click feedback answer and NPS score (``feedback`` by customer id, from the contacts)."""
+    feedback = feedback or {}
     definitions = load_definitions()
     rows = []
     for profile in sorted(profiles, key=lambda p: p.customer_id):
         segment = classify(profile, as_of, stats, definitions)
-        answer = answers.get(profile.customer_id)
+        given = feedback.get(profile.customer_id)
+        answer, score = (given.last_answer, given.nps) if given else (None, None)
         rows.append(
             {
                 "customer_id": profile.customer_id,
@@ -64,6 +68,9 @@ def export_rows(
                 "referrals": profile.referral_count,
                 "last_answer": answer.answer if answer else "",
                 "last_answer_at": answer.at.isoformat() if answer else "",
+                "nps_score": score.score if score else "",
+                "nps_group": score.group if score else "",
+                "nps_at": score.at.isoformat() if score else "",
             }
         )
     return rows

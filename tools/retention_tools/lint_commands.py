@@ -58,7 +58,8 @@ def _summaries(checks: tuple[str, ...]) -> list[str]:
     lines = []
     for name, journey in definitions.journeys.items():
         steps = ", ".join(_step_summary(journey, index) for index in range(len(journey.steps)))
-        lines.append(f"{name}: on {journey.trigger.event.value} → {steps}")
+        events = " or ".join(dict.fromkeys(spec.event.value for spec in journey.triggers))
+        lines.append(f"{name}: on {events} → {steps}")
     lines.append(f"({len(definitions.journeys)} journeys)")
     return lines
 

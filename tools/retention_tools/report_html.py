@@ -18,7 +18,17 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from retention.reporting.rates import Rates
-from retention.reporting.report import MIN_EVENTS, MIN_LIFT_GROUP, Report, feedback_rows, path_rows, step_rows
+from retention.reporting.report import (
+    MIN_EVENTS,
+    MIN_LIFT_GROUP,
+    MIN_NPS_ANSWERS,
+    TOO_FEW,
+    Report,
+    feedback_rows,
+    nps_rows,
+    path_rows,
+    step_rows,
+)
 
 MIN_WEEK_VOLUME = 20
 """Delivered emails a week needs before its rates are drawn: five emails make a rate jump between 0 and 100 %."""
@@ -103,6 +113,18 @@ attribution window).</p>
 {% endfor %}{% endfor %}</table>
 <p class="note">One-click answers: a person's first answer per email counts (a repeated click does not); link
 scanners' clicks are left out.</p>{% else %}<p>No answers yet.</p>{% endif %}
+{% if nps %}<h2>Net Promoter Score</h2>
+<table id="nps"><tr><th>journey.step</th><th>scores</th><th>promoters (9-10)</th><th>passives (7-8)</th>
+<th>detractors (0-6)</th><th>NPS</th><th>95 % interval</th></tr>
+{% for name, step, s in nps %}<tr><td>{{ name }}.{{ step }}</td><td>{{ "{:,}".format(s.total) }}</td>
+<td>{{ "{:,}".format(s.promoters) }} ({{ pct(s.promoters / s.total, 0) }})</td>
+<td>{{ "{:,}".format(s.passives) }} ({{ pct(s.passives / s.total, 0) }})</td>
+<td>{{ "{:,}".format(s.detractors) }} ({{ pct(s.detractors / s.total, 0) }})</td>
+<td>{{ "{:+.0f}".format(s.score) }}{% if s.total < min_nps %} <em>({{ too_few_text }})</em>{% endif %}</td>
+<td>{{ "{:+.0f}".format(s.interval[0]) }} to {{ "{:+.0f}".format(s.interval[1]) }}</td></tr>
+{% endfor %}</table>
+<p class="note">NPS = % promoters − % detractors (−100 to +100), from a person's first score per email; the
+interval is 95 %; below {{ min_nps }} scores it is {{ too_few_text }}.</p>{% endif %}
 {% if paths %}<h2>Branches</h2>
 <table id="branches"><tr><th>journey.step</th><th>checked</th><th>path</th><th>customers</th><th>share</th></tr>
 {% for name, b in paths %}{% for target, n in b.paths.items() %}<tr>{% if loop.first %}
@@ -231,6 +253,9 @@ def format_html(report: Report) -> str:
         weeks=list(zip(weeks, weekly, strict=True)),
         steps=step_rows(report),
         feedback=feedback_rows(report),
+        nps=nps_rows(report),
+        min_nps=MIN_NPS_ANSWERS,
+        too_few_text=TOO_FEW,
         paths=path_rows(report),
         tests=[(j.name, t) for j in report.journeys for t in j.variants],
         over_time=_over_time(report),

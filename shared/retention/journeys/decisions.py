@@ -226,6 +226,8 @@ def decide_step(
     if review_asked_recently(template, contact, now, definitions.frequency):
         return SkipStep("skipped_review_recently")
     kind = kinds[template]
+    if kind is TemplateKind.PROMOTION and detractor_quiet(contact, now, definitions.frequency):
+        return SkipStep("skipped_detractor")
     if not stream_allows(contact.kinds(), kind, stream_window, promotion_limit):
         return SkipStep()
     rules_of_frequency = definitions.frequency
@@ -251,6 +253,16 @@ def review_asked_recently(template: str, contact: ContactState, now: datetime, f
         return False
     last = contact.last_review_request_at
     return last is not None and now - last < timedelta(days=frequency.review_every_days)
+
+
+def detractor_quiet(contact: ContactState, now: datetime, frequency: FrequencyRules) -> bool:
+    """A customer whose latest NPS score was 0-6 gets no promotion for ``detractor_quiet_days``:
+    what follows an unhappy answer is service and content, not a sale. A later, better score
+    ends the pause (only the latest score counts)."""
+    score = contact.nps
+    if score is None or score.group != "detractor" or not frequency.detractor_quiet_days:
+        return False
+    return now - score.at < timedelta(days=frequency.detractor_quiet_days)
 
 
 def step_timer(state: JourneyState, step_index: int, due: datetime) -> Timer:

@@ -14,6 +14,7 @@ from pathlib import Path
 from retention.config_files import CatalogError, load_yaml
 from retention.mail import catalog as email_files
 from retention.models.journeys import JourneyFile, Step
+from retention.nps import NPS_GROUPS
 from retention.paths import templates_dir
 from retention.segments import load_definitions
 
@@ -28,10 +29,11 @@ def validate(definitions: JourneyFile, root: Path) -> None:
     catalog = email_files.catalog(root)
     segments = load_definitions(root / "segments.yaml")
     known_segments = {rule.name for rule in segments.lifecycle} | {rule.name for rule in segments.tags}
+    known_segments |= set(NPS_GROUPS)  # the label an NpsAnswered event names
     for name, journey in definitions.journeys.items():
         for segment in [
             *journey.entry.segments,
-            *([journey.trigger.into_segment] if journey.trigger.into_segment else []),
+            *(trigger.into_segment for trigger in journey.triggers if trigger.into_segment),
         ]:
             if segment not in known_segments:
                 problems.append(f"{name}: segment {segment!r} is not defined in segments.yaml")

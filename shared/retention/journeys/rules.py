@@ -12,7 +12,7 @@ import hashlib
 import secrets
 
 from retention.models.consent import ConsentPolicy, Purpose, marketing_refusal
-from retention.models.journeys import Journey, Step, Trigger, Variant
+from retention.models.journeys import Journey, Step, Trigger, TriggerSpec, Variant
 from retention.models.profile import CustomerProfile
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -22,6 +22,7 @@ TRIGGER_EVENTS = {
     Trigger.SEGMENT_CHANGED: "SegmentChanged",
     Trigger.TIMER_FIRED: "TimerFired",
     Trigger.CUSTOMER_REGISTERED: "CustomerRegistered",
+    Trigger.NPS_ANSWERED: "NpsAnswered",
 }
 """The engine event each trigger of journeys.yaml listens to."""
 
@@ -61,15 +62,21 @@ def message_id_for(customer_id: str, journey: str, cycle: int, step: str) -> str
 
 
 def triggered_by(journey: Journey, detail_type: str, qualifier: str | None, labels: set[str] | None) -> bool:
-    """Whether an engine event starts this journey. ``qualifier`` is the timer family for
-    TimerFired; ``labels`` the segment and tags a SegmentChanged moved the customer into."""
-    trigger = journey.trigger
+    """Whether an engine event starts this journey (its ``trigger`` or one of ``also_on``).
+    ``qualifier`` is the timer family for TimerFired; ``labels`` the segment and tags a
+    SegmentChanged moved the customer into, or the NPS group of an NpsAnswered."""
+    return any(_fires(trigger, detail_type, qualifier, labels) for trigger in journey.triggers)
+
+
+def _fires(trigger: TriggerSpec, detail_type: str, qualifier: str | None, labels: set[str] | None) -> bool:
     if TRIGGER_EVENTS[trigger.event] != detail_type:
         return False
     if trigger.event is Trigger.TIMER_FIRED:
         return qualifier == trigger.timer
     if trigger.event is Trigger.SEGMENT_CHANGED:
         return trigger.into_segment in (labels or set())
+    if trigger.event is Trigger.NPS_ANSWERED:
+        return trigger.nps_group in (labels or set())
     return True
 
 
@@ -83,6 +90,8 @@ def matches_entry(
     event) win over the profile's, which may not show the event's change yet. A journey with a
     service step is entered without marketing consent: its marketing steps are skipped instead."""
     entry = journey.entry
+    if entry.min_orders is not None and profile.order_count < entry.min_orders:
+        return False
     only_marketing = all(step.purpose is Purpose.MARKETING for step in journey.steps)
     if entry.requires_consent and only_marketing and consent_refusal(profile, policy) is not None:
         return False

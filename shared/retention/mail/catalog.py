@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from retention import nps
 from retention.config_files import CatalogError, load_yaml
 from retention.models.emails import TemplateKind
 from retention.models.types import CurrencyCode, CustomerId
@@ -45,6 +46,8 @@ class TemplateEntry(_Strict):
     def _answers_fit(self) -> TemplateEntry:
         if self.answers and self.kind is not TemplateKind.FEEDBACK:
             raise ValueError("answers: only a template of kind feedback asks for answers")
+        if any(nps.score_of(answer) is not None for answer in self.answers) and not nps.is_survey(self.answers):
+            raise ValueError("answers: an NPS survey's answers are score_0 … score_10, all eleven, in that order")
         repeated = sorted({answer for answer in self.answers if self.answers.count(answer) > 1})
         if repeated:
             raise ValueError(f"answers: {', '.join(repeated)} listed more than once")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from retention.models.types import CouponCode, CurrencyCode, CustomerId, Money, OrderId, UtcDatetime
+from retention.nps import group_of
 
 if TYPE_CHECKING:
     from retention.models.messaging import Coupon
@@ -121,6 +122,17 @@ class CustomerSuppressedDetail(_Detail):
     message_id: str | None = None
 
 
+class NpsAnsweredDetail(_Detail):
+    """A person's score on an NPS survey (their first answer to that email): promoters may be
+    invited to refer friends (a journey's ``also_on``), detractors get no promotion for a while."""
+
+    score: Annotated[int, Field(ge=0, le=10)]
+    group: Literal["promoter", "passive", "detractor"]
+    message_id: Annotated[str, Field(min_length=1, max_length=64)]
+    journey: str
+    answered_at: UtcDatetime
+
+
 class CouponIssuedDetail(_Detail):
     """For the shop: register this code so it is accepted at checkout."""
 
@@ -157,6 +169,7 @@ DETAILS: dict[str, type[_Detail]] = {
     "RefundApplied": RefundAppliedDetail,
     "CustomerUnsubscribed": CustomerUnsubscribedDetail,
     "CustomerSuppressed": CustomerSuppressedDetail,
+    "NpsAnswered": NpsAnsweredDetail,
 }
 
 
@@ -290,6 +303,18 @@ def customer_suppressed(
     return EngineEvent("CustomerSuppressed", detail, at)
 
 
+def nps_answered(customer_id: str, score: int, message_id: str, journey: str, at: datetime) -> EngineEvent:
+    detail = NpsAnsweredDetail(
+        customer_id=customer_id,
+        score=score,
+        group=group_of(score),
+        message_id=message_id,
+        journey=journey,
+        answered_at=at,
+    )
+    return EngineEvent("NpsAnswered", detail, event_time(at))
+
+
 def coupon_issued(coupon: Coupon, at: datetime) -> EngineEvent:
     detail = CouponIssuedDetail(
         customer_id=coupon.customer_id,
@@ -410,13 +435,30 @@ class RefundAppliedEvent(_Envelope):
         return None
 
 
+class NpsAnsweredEvent(_Envelope):
+    """A person scored an NPS survey (published by the tracking API)."""
+
+    detail_type: Literal["NpsAnswered"] = Field(alias="detail-type")
+    detail: NpsAnsweredDetail
+
+    @property
+    def trigger_key(self) -> str:
+        return f"nps:{self.detail.message_id}"
+
+    @property
+    def labels(self) -> set[str] | None:
+        """The score's group (``promoter``): what a journey's entry segments may name."""
+        return {self.detail.group}
+
+
 JourneyEvent = Annotated[
     CustomerInactiveEvent
     | SegmentChangedEvent
     | TimerFiredEvent
     | OrderAppliedEvent
     | RegisteredEvent
-    | RefundAppliedEvent,
+    | RefundAppliedEvent
+    | NpsAnsweredEvent,
     Field(discriminator="detail_type"),
 ]
 """Any event the journey queue carries, told apart by its ``detail-type``."""
@@ -430,6 +472,7 @@ JOURNEY_DETAIL_TYPES = (
     "OrderApplied",
     "CustomerRegistered",
     "RefundApplied",
+    "NpsAnswered",
 )
 
 

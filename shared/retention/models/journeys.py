@@ -22,6 +22,7 @@ class Trigger(StrEnum):
     SEGMENT_CHANGED = "SegmentChanged"
     TIMER_FIRED = "TimerFired"
     CUSTOMER_REGISTERED = "CustomerRegistered"
+    NPS_ANSWERED = "NpsAnswered"
 
 
 class ExitCondition(StrEnum):
@@ -38,9 +39,16 @@ class TriggerSpec(_Strict):
     event: Trigger
     into_segment: str | None = Field(default=None, description="SegmentChanged: the lifecycle segment entered")
     timer: Literal["birthday", "coupon_expiry"] | None = Field(default=None, description="TimerFired: which timer")
+    nps_group: Literal["promoter", "passive", "detractor"] | None = Field(
+        default=None, description="NpsAnswered: the score's group (promoter 9-10, passive 7-8, detractor 0-6)"
+    )
 
     @model_validator(mode="after")
     def _qualifiers_match_the_event(self) -> TriggerSpec:
+        if self.event is Trigger.NPS_ANSWERED and not self.nps_group:
+            raise ValueError("an NpsAnswered trigger needs nps_group (promoter, passive or detractor)")
+        if self.nps_group and self.event is not Trigger.NPS_ANSWERED:
+            raise ValueError("nps_group only applies to NpsAnswered")
         if self.event is Trigger.SEGMENT_CHANGED and not self.into_segment:
             raise ValueError("a SegmentChanged trigger needs into_segment")
         if self.event is Trigger.TIMER_FIRED and not self.timer:
@@ -55,6 +63,9 @@ class TriggerSpec(_Strict):
 class EntryFilter(_Strict):
     segments: list[str] = Field(default_factory=list, description="lifecycle segments or tags; empty = everyone")
     locales: list[str] = Field(default_factory=list, description="language codes; empty = every language")
+    min_orders: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None, description="enter only customers with at least this many orders (counting the triggering one)"
+    )
     requires_consent: bool = Field(
         default=True,
         description="journeys whose every step is marketing: enter only customers whose consent allows it",
@@ -170,11 +181,19 @@ class Step(_Strict):
 class Journey(_Strict):
     description: Annotated[str, Field(min_length=1, max_length=300)]
     trigger: TriggerSpec
+    also_on: Annotated[list[TriggerSpec], Field(max_length=5)] = Field(
+        default_factory=list, description="more triggers that start the same journey (one cycle, one re-entry clock)"
+    )
     entry: EntryFilter = EntryFilter()
     steps: Annotated[list[Step], Field(min_length=1, max_length=10)]
     exit_on: list[ExitCondition] = Field(default_factory=lambda: [ExitCondition.UNSUBSCRIBED, ExitCondition.BOUNCED])
     holdout_share: Annotated[float, Field(ge=0, le=0.5)] | None = None
     reentry_days: Annotated[int, Field(ge=0, le=3650)] = 90
+
+    @property
+    def triggers(self) -> list[TriggerSpec]:
+        """Every event that starts the journey: ``trigger`` and then ``also_on``."""
+        return [self.trigger, *self.also_on]
 
     @model_validator(mode="after")
     def _steps_are_distinct_and_ordered(self) -> Journey:
@@ -262,6 +281,9 @@ class FrequencyRules(_Strict):
     review_every_days: Annotated[int, Field(ge=0, le=730)] = 90
     """At most one review request per customer in this many days (0: no limit): nine review
     requests in a year is how a shop teaches its best customers to ignore it."""
+    detractor_quiet_days: Annotated[int, Field(ge=0, le=730)] = 90
+    """After an NPS score of 0-6, no promotional email for this many days (0: no pause): an
+    unhappy customer hears the shop's answer, not its sale."""
 
     @model_validator(mode="after")
     def _sunset_after_slow_down(self) -> FrequencyRules:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention.models.emails import CouponOffer, TemplateKind
 from retention.models.profile import CustomerProfile
+from retention.nps import group_of
 
 RECENT_TRIGGERS = 5
 RECENT_SENDS = 12
@@ -140,6 +142,20 @@ class LastAnswer(BaseModel):
     at: datetime
 
 
+class NpsAnswer(BaseModel):
+    """The customer's latest NPS score (an answer to an NPS survey, set by the tracking API)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    score: Annotated[int, Field(ge=0, le=10)]
+    message_id: str
+    at: datetime
+
+    @property
+    def group(self) -> str:
+        return group_of(self.score)
+
+
 class ContactState(BaseModel):
     """How a customer may be contacted: suppression, pause, recent sends and engagement.
 
@@ -162,6 +178,8 @@ class ContactState(BaseModel):
     """When the last email asking for a review went out (the review-request limit)."""
     version: int = 0
     last_answer: LastAnswer | None = None
+    nps: NpsAnswer | None = None
+    """The latest NPS score and when it was given (forward-only, like ``last_answer``)."""
 
     @property
     def unopened_streak(self) -> int:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from retention import nps
 from retention.models.tracking import HealthRules
+from retention.nps import NpsSummary
 from retention.reporting.rates import Rates
 from retention.reporting.retention import Participants, RetentionFigures, figures, orders_and_participants
 from retention.reporting.stats import ProportionTest, difference_interval, two_proportion_test
@@ -26,6 +28,8 @@ MIN_LIFT_GROUP = 30
 """Customers in the treated and in the hold-out group before the lift gets a verdict: a
 "+74.1 pp" against a hold-out of 2 people is chance, not a result."""
 MIN_EVENTS = 5
+MIN_NPS_ANSWERS = 30
+"""Below this many scores an NPS is shown with its interval but called :data:`TOO_FEW`."""
 """Events a "pushing too hard" verdict rests on: a rate above a ceiling needs this many
 unsubscribes (or complaints); a rate below a floor needs enough emails that this many opens
 (or clicks) were expected at the floor. One unsubscribe in 157 emails says nothing yet."""
@@ -192,8 +196,22 @@ class StepFeedback:
     def answer_rate(self) -> float | None:
         return self.total / self.sent if self.sent else None
 
+    @property
+    def nps(self) -> NpsSummary | None:
+        """The Net Promoter Score of an NPS survey step (every answer a score), else None."""
+        if not all(nps.score_of(answer) is not None for answer in self.answers):
+            return None
+        return nps.summarise(self.answers)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "answers": self.total, "answer_rate": self.answer_rate, "by_answer": self.answers}
+        found = self.nps
+        return {
+            "sent": self.sent,
+            "answers": self.total,
+            "answer_rate": self.answer_rate,
+            "by_answer": self.answers,
+            **({"nps": found.as_dict() | {"too_few_to_tell": found.total < MIN_NPS_ANSWERS}} if found else {}),
+        }
 
 
 def step_feedback(step: str, counts: Counter[str]) -> StepFeedback | None:
@@ -456,6 +474,8 @@ def format_table(report: Report) -> str:
             f"{report.active_days} days; per journey above: treated / hold-out)",
         ]
     lines += ["", *format_feedback(report)]
+    if nps_rows(report):
+        lines += ["", *format_nps(report)]
     if any(journey.paths for journey in report.journeys):
         lines += ["", *format_paths(report)]
     warned = [(j.name, w) for j in report.journeys for w in j.warnings]
@@ -478,9 +498,45 @@ def format_feedback(report: Report) -> list[str]:
     lines.append(f"  {'journey.step':<28}{'sent':>8}{'answers':>9}{'of sent':>9}  answers (share of answers)")
     for name, answers in rows:
         shares = ", ".join(f"{a} {n:,} ({n / answers.total * 100:.0f} %)" for a, n in answers.answers.items())
+        if (score := answers.nps) is not None:
+            shares = f"scores 0-10: {score.promoters:,} promoters, {score.passives:,} passives, "
+            shares += f"{score.detractors:,} detractors (NPS below)"
         lines.append(
             f"  {name + '.' + answers.step:<28}{answers.sent:>8,}{answers.total:>9,}"
             f"{_pct(answers.answer_rate):>9}  {shares}"
+        )
+    return lines
+
+
+def nps_rows(report: Report) -> list[tuple[str, str, NpsSummary]]:
+    """(journey, step, NPS) for every NPS survey step that has scores, in journey order."""
+    return [
+        (journey.name, answers.step, found)
+        for journey in report.journeys
+        for answers in journey.feedback
+        if (found := answers.nps) is not None
+    ]
+
+
+def nps_verdict(summary: NpsSummary) -> str:
+    """``NPS +30 (95 % interval +1 to +59)``, with :data:`TOO_FEW` below :data:`MIN_NPS_ANSWERS`."""
+    if summary.score is None or summary.interval is None:
+        return "no scores yet"
+    low, high = summary.interval
+    text = f"NPS {summary.score:+.0f} (95 % interval {low:+.0f} to {high:+.0f})"
+    if summary.total < MIN_NPS_ANSWERS:
+        text += f", {TOO_FEW} ({summary.total:,} scores, {MIN_NPS_ANSWERS} needed)"
+    return text
+
+
+def format_nps(report: Report) -> list[str]:
+    lines = ["Net Promoter Score (% promoters 9-10 − % detractors 0-6; a person's first score per email)"]
+    lines.append(f"  {'journey.step':<28}{'scores':>8}{'promoters':>11}{'passives':>10}{'detractors':>12}  NPS")
+    for name, step, found in nps_rows(report):
+        shares = [f"{n / found.total * 100:.0f} %" for n in (found.promoters, found.passives, found.detractors)]
+        lines.append(
+            f"  {name + '.' + step:<28}{found.total:>8,}{shares[0]:>11}{shares[1]:>10}{shares[2]:>12}"
+            f"  {nps_verdict(found)}"
         )
     return lines
 

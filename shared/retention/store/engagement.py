@@ -24,14 +24,16 @@ emails" is one row however many days the opens trickle in over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from retention.models.messaging import LastAnswer, LastClick, SendRecord
+from retention import nps
+from retention.models.messaging import LastAnswer, LastClick, NpsAnswer, SendRecord
 from retention.store import dynamo, keys, transaction
 from retention.store.counters import ANSWER_COUNTER, Counts, counter_add
-from retention.store.errors import AlreadyApplied, UnknownMessage
+from retention.store.errors import AlreadyApplied
 from retention.store.transaction import Write
 
 
@@ -43,6 +45,24 @@ class TrackedMessage:
     @property
     def day(self) -> date:
         return self.record.sent_day
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """The answer a message keeps (its first), whether this request recorded it, and its NPS
+    score when the message was an NPS survey."""
+
+    answer: LastAnswer
+    newly: bool
+    score: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerFeedback:
+    """What a customer last answered, and their latest NPS score (for the export)."""
+
+    last_answer: LastAnswer | None
+    nps: NpsAnswer | None
 
 
 @dataclass(frozen=True)
@@ -132,15 +152,20 @@ class EngagementStore:
             },
         )
 
-    def record_answer(self, record: SendRecord, answer: str, at: datetime) -> bool:
-        """The answer to this message, kept once: True when it is the message's first answer.
+    def record_answer(
+        self, record: SendRecord, answer: str, at: datetime, survey_answers: Sequence[str] = ()
+    ) -> KeptAnswer | None:
+        """The answer to this message, kept once: the kept (first) answer and whether this
+        request recorded it; None when the customer was erased in between.
 
         The marker and the answer counters are one transaction, so a retry after a failure
         between them neither loses nor doubles a count. The contact's ``last_answer`` is then
         set from the marker's own values (the first answer and its time, also on a replay: a
         retry completes what a failed request left undone) and only moves forward (an answer
         to an older email arriving late never replaces a newer one); it does not bump the
-        contact's version.
+        contact's version. ``survey_answers`` are the template's answers: when they are an NPS
+        survey's, the score also sets the contact's ``nps`` the same forward-only way (one
+        more request, on NPS answers only).
         """
         key = keys.key(keys.customer_pk(record.customer_id), keys.answer_sk(record.message_id))
         kept = LastAnswer(
@@ -168,7 +193,7 @@ class EngagementStore:
             newly = False
             stored = dynamo.client().get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
             if stored is None:  # erased in between (a forget request): nothing left to complete
-                return False
+                return None
             fields = dynamo.item_fields(stored)
             kept = LastAnswer.model_validate({k: v for k, v in fields.items() if k in LastAnswer.model_fields})
         transaction.update(
@@ -185,7 +210,25 @@ class EngagementStore:
                 },
             },
         )
-        return newly
+        score = nps.score_of(kept.answer) if nps.is_survey(survey_answers) else None
+        if score is not None:
+            self._set_nps(record.customer_id, NpsAnswer(score=score, message_id=kept.message_id, at=kept.at))
+        return KeptAnswer(kept, newly, score)
+
+    def _set_nps(self, customer_id: str, score: NpsAnswer) -> None:
+        transaction.update(
+            self.table_name,
+            {
+                "Key": keys.key(keys.customer_pk(customer_id), keys.CONTACT),
+                "UpdateExpression": "SET nps = :nps",
+                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(nps) OR nps.#at <= :at)",
+                "ExpressionAttributeNames": {"#at": "at"},
+                "ExpressionAttributeValues": {
+                    ":nps": dynamo.serialize_value(score.model_dump()),
+                    ":at": {"S": score.at.isoformat()},
+                },
+            },
+        )
 
     def answers(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's answer markers (one Query of their partition's ``ANSWER#`` range)."""
@@ -199,57 +242,24 @@ class EngagementStore:
         )
         return [dynamo.item_fields(item) for item in response.get("Items", [])]
 
-    def scan_latest_answers(self) -> dict[str, LastAnswer]:
-        """Every customer's latest answer by customer id. For exports only (a Scan: its cost grows
-        with all customers; never call it from a per-event or per-tick path)."""
-        found: dict[str, LastAnswer] = {}
+    def scan_feedback(self) -> dict[str, CustomerFeedback]:
+        """Every customer's latest answer and NPS score by customer id. For exports only (a Scan:
+        its cost grows with all customers; never call it from a per-event or per-tick path)."""
+        found: dict[str, CustomerFeedback] = {}
         pages = (
             dynamo.client()
             .get_paginator("scan")
             .paginate(
                 TableName=self.table_name,
-                FilterExpression="sk = :contact AND attribute_exists(last_answer)",
+                FilterExpression="sk = :contact AND (attribute_exists(last_answer) OR attribute_exists(nps))",
                 ExpressionAttributeValues={":contact": {"S": keys.CONTACT}},
-                ProjectionExpression="pk, last_answer",
+                ProjectionExpression="pk, last_answer, nps",
             )
         )
         for page in pages:
             for item in page.get("Items", []):
                 data = dynamo.from_attributes(item)
-                found[keys.customer_id_of(data["pk"])] = LastAnswer.model_validate(data["last_answer"])
+                answer = LastAnswer.model_validate(data["last_answer"]) if "last_answer" in data else None
+                score = NpsAnswer.model_validate(data["nps"]) if "nps" in data else None
+                found[keys.customer_id_of(data["pk"])] = CustomerFeedback(answer, score)
         return found
-
-    def _mark(
-        self, message_id: str, adds: dict[str, int], firsts: list[str], sets: dict[str, Any], at: datetime
-    ) -> dict[str, Any]:
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {":at": {"S": at.isoformat()}}
-        set_parts, add_parts = [], []
-        for i, name in enumerate(firsts):
-            names[f"#f{i}"] = name
-            set_parts.append(f"#f{i} = if_not_exists(#f{i}, :at)")
-        for i, (name, value) in enumerate(sets.items()):
-            names[f"#s{i}"] = name
-            values[f":s{i}"] = dynamo.serialize_value(value)
-            set_parts.append(f"#s{i} = :s{i}")
-        for i, (name, value) in enumerate(adds.items()):
-            names[f"#a{i}"] = name
-            values[f":a{i}"] = {"N": str(value)}
-            add_parts.append(f"#a{i} :a{i}")
-        expression = "SET " + ", ".join(set_parts)
-        if add_parts:
-            expression += " ADD " + ", ".join(add_parts)
-        old = transaction.update(
-            self.table_name,
-            {
-                "Key": keys.message_key(message_id),
-                "UpdateExpression": expression,
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            },
-            returning="ALL_OLD",  # the item before: a marker already there means "not the first"
-        )
-        if old is None:
-            raise UnknownMessage(message_id)
-        return old

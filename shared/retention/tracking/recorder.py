@@ -16,7 +16,7 @@ from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from retention.mail.signing import InvalidToken, KeyRing, LinkToken, MalformedToken, Purpose
-from retention.models.engine_events import EngineEvent, customer_unsubscribed
+from retention.models.engine_events import EngineEvent, customer_unsubscribed, nps_answered
 from retention.models.messaging import SendRecord, Suppression
 from retention.models.tracking import TrackingRules, Visit
 from retention.store.engagement import EngagementStore, Firsts, TrackedMessage
@@ -138,11 +138,17 @@ class Tracker:
         machine = machine_click(visit, record.sent_at, message.honeypot_at, self.rules)
         human = machine is None
         firsts = self._marked(lambda: self.store.mark_click(record.message_id, human, visit.at))
-        newly = human and self.store.record_answer(record, answer, visit.at)
+        kept = self.store.record_answer(record, answer, visit.at, answers) if human else None
         if human:
             self.store.engaged(record, visit.at, clicked=True)
         self.store.count(message, _click_counts(human, firsts))
-        return Answered(message, answer, machine, newly)
+        if kept is not None and kept.score is not None and self.publish is not None:
+            # Told on every person's click, not only the first (the kept score, whichever was
+            # clicked): a publish lost to a failure is told again by the retry, and the
+            # dispatcher enters a journey once per survey (the trigger key is the message).
+            told = nps_answered(record.customer_id, kept.score, record.message_id, record.journey, kept.answer.at)
+            self.publish([told])
+        return Answered(message, answer, machine, kept is not None and kept.newly)
 
     def unsubscribe(self, token: str, visit: Visit) -> PreferenceChange:
         _, message = self.verify(token, Purpose.UNSUBSCRIBE)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retention.mail import catalog as files
-from retention.models.journeys import Journey, JourneyFile
+from retention.models.journeys import Journey, JourneyFile, TriggerSpec
 from retention.paths import templates_dir
 
 
@@ -88,9 +88,15 @@ def template_languages(template: str, root: Path) -> tuple[str, ...]:
 
 
 def _trigger(journey: Journey) -> str:
-    spec = journey.trigger
-    qualifier = f" into {spec.into_segment}" if spec.into_segment else f" ({spec.timer})" if spec.timer else ""
-    return f"{spec.event.value}{qualifier}"
+    """``SegmentChanged into loyal or NpsAnswered (promoter)``: every trigger of the journey."""
+    return " or ".join(trigger_text(spec) for spec in journey.triggers)
+
+
+def trigger_text(spec: TriggerSpec) -> str:
+    if spec.into_segment:
+        return f"{spec.event.value} into {spec.into_segment}"
+    detail = spec.timer or spec.nps_group
+    return f"{spec.event.value} ({detail})" if detail else spec.event.value
 
 
 def _entry(journey: Journey) -> str:
@@ -98,6 +104,8 @@ def _entry(journey: Journey) -> str:
     parts = [f"segments {', '.join(entry.segments)}" if entry.segments else "everyone"]
     if entry.locales:
         parts.append(f"languages {', '.join(entry.locales)}")
+    if entry.min_orders:
+        parts.append(f"at least {entry.min_orders} orders")
     parts.append("with marketing consent" if entry.requires_consent else "consent not required")
     return "; ".join(parts)
 
@@ -108,7 +116,7 @@ def picture(name: str, definitions: JourneyFile, root: Path | None = None) -> Jo
     journey = definitions.journeys[name]
     samples = files.samples(root).customers
     default = files.catalog(root).settings.default_locale
-    wanted = set(journey.entry.segments) | ({journey.trigger.into_segment} - {None})
+    wanted = set(journey.entry.segments) | {spec.into_segment for spec in journey.triggers if spec.into_segment}
     fitting = [s for s in samples if not wanted or s.lifecycle in wanted or wanted & set(s.tags)] or list(samples)
     steps, previous = [], 0.0
     plain = _plainly_reached(journey)
