@@ -66,3 +66,22 @@ def test_dispatcher_wiring_in_the_template() -> None:
         text = str(resources[name]["Properties"].get("Policies", []))
         assert "ses:" not in text, name
         assert "LinkSigningKeys" not in text or name == "TrackingFunction", name
+
+
+def test_the_sample_nps_event_makes_the_promoter_a_referral_candidate(aws, lambda_context) -> None:
+    # Given the sample customer's order (events/order_ingest.sqs.json) and their score of 9
+    from retention_tools.local.runtime import load_function
+
+    with clock.frozen_at(datetime(2026, 3, 14, 18, 5, tzinfo=UTC)):
+        assert (
+            load_function("order_ingest").handler(load_event("order_ingest.sqs"), lambda_context)["batchItemFailures"]
+            == []
+        )
+    world = World()
+    # When the NpsAnswered sample arrives twice (at-least-once delivery)
+    with clock.frozen_at(AT):
+        for _ in range(2):
+            assert world.handler(load_event("journey_dispatch_nps.sqs"), lambda_context)["batchItemFailures"] == []
+    # Then the referral journey has one cycle for it, started by the score (a new customer, not loyal)
+    state = world.store.snapshot("C000042", ["referral"]).states["referral"]
+    assert (state.cycle, state.trigger_key) == (1, "nps:5f0c2a9e8d7b6a5f4e3d2c1b0a998877")

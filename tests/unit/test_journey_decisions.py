@@ -24,6 +24,7 @@ from retention.models.messaging import (
     JourneyState,
     JourneyStatus,
     LastClick,
+    NpsAnswer,
     SentEntry,
     Suppression,
 )
@@ -870,3 +871,63 @@ def test_a_cycle_with_branches_counts_as_abandoned_only_after_its_longest_path()
     entered = NOW - timedelta(days=33) - decisions.ABANDONED_AFTER
     assert not decisions.abandoned(winback, active(entered_at=entered + timedelta(hours=1)), NOW)
     assert decisions.abandoned(winback, active(entered_at=entered - timedelta(hours=1)), NOW)
+
+
+# --------------------------------------------------------------------------------- NPS
+
+
+def offering() -> Journey:
+    return journey(steps=[{"id": "offer", "delay_days": 0, "template": "offer"}])
+
+
+def scored(score: int, days_ago: float) -> ContactState:
+    return contact(nps=NpsAnswer(score=score, message_id="nps1", at=NOW - timedelta(days=days_ago)))
+
+
+def test_a_detractor_gets_no_promotion_for_ninety_days():
+    # Given a customer who scored 4 (a detractor) 89 days ago
+    # When a promotion is due, Then it is skipped and counted as such
+    assert step(person=scored(4, 89), winback=offering()) == SkipStep("skipped_detractor")
+    # And content still goes out: what follows an unhappy answer is service, not a sale
+    assert isinstance(step(person=scored(4, 89)), Send)
+    # And after 90 days, or with the pause switched off, the promotion goes out again
+    assert isinstance(step(person=scored(4, 90), winback=offering()), Send)
+    assert isinstance(step(person=scored(4, 1), winback=offering(), detractor_quiet_days=0), Send)
+
+
+@pytest.mark.parametrize("score", [7, 8, 9, 10])
+def test_passives_and_promoters_get_promotions_as_before(score: int):
+    assert isinstance(step(person=scored(score, 1), winback=offering()), Send)
+
+
+def test_an_nps_journey_enters_only_customers_with_enough_orders():
+    surveying = journey(trigger={"event": "OrderPlaced"}, entry={"min_orders": 3})
+    assert isinstance(enter(winback=surveying, customer=profile(order_count=3)), Enter)
+    assert enter(winback=surveying, customer=profile(order_count=2)) == Ignore("not_eligible")
+
+
+def test_a_promoters_score_starts_a_journey_that_lists_it_in_also_on():
+    referral = journey(
+        trigger={"event": "SegmentChanged", "into_segment": "loyal"},
+        also_on=[{"event": "NpsAnswered", "nps_group": "promoter"}],
+        entry={"segments": ["loyal", "promoter"]},
+    )
+    assert rules.triggered_by(referral, "NpsAnswered", None, {"promoter"})
+    assert rules.triggered_by(referral, "SegmentChanged", None, {"loyal"})
+    assert not rules.triggered_by(referral, "NpsAnswered", None, {"detractor"})
+    # And the promoter enters although their lifecycle (active) is not in the entry segments:
+    # the group the event names is what the entry filter sees
+    active_customer = profile(segment=Classification(lifecycle="active", customer_type="regular"))
+    assert isinstance(enter(winback=referral, customer=active_customer, labels={"promoter"}), Enter)
+
+
+@pytest.mark.parametrize(
+    ("trigger", "message"),
+    [
+        ({"event": "NpsAnswered"}, "needs nps_group"),
+        ({"event": "OrderPlaced", "nps_group": "promoter"}, "nps_group only applies to NpsAnswered"),
+    ],
+)
+def test_an_nps_trigger_names_its_group(trigger: dict[str, object], message: str):
+    with pytest.raises(ValueError, match=message):
+        journey(trigger=trigger)

@@ -33,7 +33,7 @@ from retention import nps
 from retention.models.messaging import LastAnswer, LastClick, NpsAnswer, SendRecord
 from retention.store import dynamo, keys, transaction
 from retention.store.counters import ANSWER_COUNTER, Counts, counter_add
-from retention.store.errors import AlreadyApplied
+from retention.store.errors import AlreadyApplied, UnknownMessage
 from retention.store.transaction import Write
 
 
@@ -263,3 +263,38 @@ class EngagementStore:
                 score = NpsAnswer.model_validate(data["nps"]) if "nps" in data else None
                 found[keys.customer_id_of(data["pk"])] = CustomerFeedback(answer, score)
         return found
+
+    def _mark(
+        self, message_id: str, adds: dict[str, int], firsts: list[str], sets: dict[str, Any], at: datetime
+    ) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":at": {"S": at.isoformat()}}
+        set_parts, add_parts = [], []
+        for i, name in enumerate(firsts):
+            names[f"#f{i}"] = name
+            set_parts.append(f"#f{i} = if_not_exists(#f{i}, :at)")
+        for i, (name, value) in enumerate(sets.items()):
+            names[f"#s{i}"] = name
+            values[f":s{i}"] = dynamo.serialize_value(value)
+            set_parts.append(f"#s{i} = :s{i}")
+        for i, (name, value) in enumerate(adds.items()):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = {"N": str(value)}
+            add_parts.append(f"#a{i} :a{i}")
+        expression = "SET " + ", ".join(set_parts)
+        if add_parts:
+            expression += " ADD " + ", ".join(add_parts)
+        old = transaction.update(
+            self.table_name,
+            {
+                "Key": keys.message_key(message_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            },
+            returning="ALL_OLD",  # the item before: a marker already there means "not the first"
+        )
+        if old is None:
+            raise UnknownMessage(message_id)
+        return old

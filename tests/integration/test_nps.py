@@ -1,0 +1,136 @@
+"""NPS on the embedded AWS: the survey after the third order, a score recorded once (people
+only) on the contact, promoters invited to refer, the score in the report and the export."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from factories import T0
+from journey_helpers import RawEngineEvent, World
+from tracking_helpers import Links, links_of, request
+
+from retention.journeys.definitions import load_journeys
+from retention.journeys.rules import in_holdout
+from retention.models.tracking import HealthRules
+from retention.reporting.report import build_report, format_table
+from retention.store import bus
+from retention.store.counters import CounterStore
+from retention_tools.cli import main
+from retention_tools.local.audience import SCANNER
+from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.simulation import SIMULATION_TIMERS
+
+_stages = itertools.count(1)
+THIRD = T0 + timedelta(days=40)  # the third order
+ASKED = THIRD + timedelta(days=10)  # the survey's delay
+READ = ASKED + timedelta(hours=26)
+
+
+@pytest.fixture
+def world(moto_account: None) -> Iterator[World]:
+    with EmbeddedAws(stage=f"n{next(_stages)}", shared=True, env=SIMULATION_TIMERS):
+        yield World()
+
+
+@pytest.fixture
+def nps_told() -> Iterator[list[dict[str, Any]]]:
+    """The NpsAnswered events the tracking API puts on the bus while the test runs."""
+    entries: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        entries.extend(e for e in params["Entries"] if e["DetailType"] == "NpsAnswered")
+
+    bus.client().meta.events.register("before-parameter-build.events.PutEvents", record)
+    yield entries
+    bus.client().meta.events.unregister("before-parameter-build.events.PutEvents", record)
+
+
+def _referral_treated(prefix: str) -> str:
+    share = load_journeys().frequency.holdout_share
+    return next(c for c in (f"{prefix}{n}" for n in itertools.count()) if not in_holdout(c, "referral", share))
+
+
+def _surveyed(world: World, orders: dict[str, int]) -> dict[str, Links | None]:
+    """Each customer orders as often as ``orders`` says, twenty days apart; then the days until
+    the survey are swept (once, for all: the simulated clock only moves forward). Their survey's links."""
+    for cid, count in orders.items():
+        for n in range(count):
+            at = T0 + timedelta(days=20 * n)
+            world.order(cid, at)
+            world.deliver(at)
+    world.run_days(T0, (ASKED - T0).days + 1)  # daily at 10:00: the one after the survey fell due
+    found: dict[str, Links | None] = {}
+    for cid in orders:
+        survey = [m for m in world.mail_to(cid) if m["X-Retention-Template"] == "nps_survey"]
+        found[cid] = links_of(survey[0]) if survey else None
+    return found
+
+
+def _contact_nps(world: World, cid: str) -> tuple[int, datetime] | None:
+    score = world.store.contact(cid).nps
+    return (score.score, score.at) if score else None
+
+
+def test_the_survey_goes_after_the_third_order_only(world: World) -> None:
+    surveys = _surveyed(world, {"NPSTWO": 2, "NPSTHREE": 3})
+    assert surveys["NPSTWO"] is None
+    links = surveys["NPSTHREE"]
+    assert links is not None and len(links.answers) == 11  # one signed link per score, 0 to 10
+    assert all(token.startswith("f.") for token in links.answers)
+
+
+def test_a_score_is_recorded_once_by_a_person_and_a_promoter_is_invited_to_refer(
+    world: World, nps_told: list[dict[str, Any]]
+) -> None:
+    cid = _referral_treated("NPSPROMO")
+    links = _surveyed(world, {cid: 3})[cid]
+    assert links is not None
+    # Given a link scanner fetches every score link seconds after delivery: nothing is recorded
+    for token in links.answers:
+        request("GET", f"/f/{token}", ASKED + timedelta(seconds=5), SCANNER, "198.51.100.50")
+    assert _contact_nps(world, cid) is None and nps_told == []
+    # When the person clicks 9, then 9 again, then 3 (the first answer to an email is the one kept)
+    for token, minutes in ((links.answers[9], 0), (links.answers[9], 1), (links.answers[3], 2)):
+        assert request("GET", f"/f/{token}", READ + timedelta(minutes=minutes)).status == 200
+    # Then the contact holds the score 9 with its time, and the step counted one answer
+    assert _contact_nps(world, cid) == (9, READ)
+    counts: Counter[str] = Counter()
+    for (_, step, _), values in CounterStore(world.table).read("nps", ASKED.date(), READ.date()).items():
+        if step == "survey":
+            counts.update(values)
+    assert (counts["answers"], counts["answer_score_9"], counts["answer_score_3"]) == (1, 1, 0)
+    # And every person's click told the kept score (a lost publish is told again by a retry)
+    details = [json.loads(entry["Detail"]) for entry in nps_told]
+    assert {(d["score"], d["group"], d["customer_id"]) for d in details} == {(9, "promoter", cid)}
+    # When the dispatcher receives them (delivered twice), Then the referral journey starts once
+    for entry in nps_told:
+        world.pending.append(RawEngineEvent("NpsAnswered", json.loads(entry["Detail"]), READ))  # type: ignore[arg-type]
+    assert world.deliver(READ, times=2)["batchItemFailures"] == []
+    world.run_days(READ, 4)
+    assert world.templates_to(cid).count("referral_invite") == 1
+
+
+def test_the_report_and_the_export_show_the_scores(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given two surveyed customers: one scores 10, one scores 2
+    scored = {"NPSHIGH": 10, "NPSLOW": 2}
+    for cid, links in _surveyed(world, dict.fromkeys(scored, 3)).items():
+        assert links is not None
+        request("GET", f"/f/{links.answers[scored[cid]]}", READ)
+    # When the report is built, Then the survey step has an NPS of (1 - 1) / 2 = 0, too few to tell
+    report = build_report(CounterStore(world.table), ["nps"], T0.date(), READ.date(), HealthRules())
+    table = format_table(report)
+    assert "Net Promoter Score" in table and "NPS +0 (95 % interval" in table and "too few to tell" in table
+    # And the export has each customer's latest score, group and date
+    assert main(["customers", "export", "--as-of", READ.date().isoformat(), "--format", "json"]) == 0
+    rows = {row["customer_id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert {cid: (rows[cid]["nps_score"], rows[cid]["nps_group"]) for cid in scored} == {
+        "NPSHIGH": (10, "promoter"),
+        "NPSLOW": (2, "detractor"),
+    }
+    assert {rows[cid]["nps_at"] for cid in scored} == {READ.isoformat()}
