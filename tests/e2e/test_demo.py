@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from factories import shop_event_is_valid
 
+from retention import nps
 from retention_tools.demo import DemoResult, format_result, run_demo
 from retention_tools.local.history import generate_history
 from retention_tools.summary import feedback_answers
@@ -109,7 +110,24 @@ def test_the_audience_answers_feedback_once_per_email_and_the_summary_and_report
     assert set(answers) <= {"price", "taste", "delivery", "elsewhere", "stock"}
     report = year.report
     assert report is not None
-    assert sum(step.total for journey in report.journeys for step in journey.feedback) == sum(answers.values())
+    scores = feedback_answers(year.journeys, scores=True)
+    answered = sum(step.total for journey in report.journeys for step in journey.feedback)
+    assert answered == sum(answers.values()) + sum(scores.values())
     shown = format_result(year)
     assert f"feedback answers       {sum(answers.values()):,} (" in shown
     assert "Feedback answers (one-click" in shown and "winback.feedback" in shown
+
+
+def test_the_audience_scores_the_nps_survey_and_the_summary_and_report_show_the_nps(year: DemoResult) -> None:
+    surveyed = [mail for mail in year.mails if mail.template == "nps_survey"]
+    scores = feedback_answers(year.journeys, scores=True)
+    # Customers with three orders were asked; some scored, each once per email
+    assert surveyed and 0 < sum(scores.values()) == year.audience["nps_scores"] <= len(surveyed)
+    summary = nps.summarise(scores)
+    shown = format_result(year)
+    assert f"net promoter score     {summary.score:+.0f} (95 % interval" in shown
+    assert "Net Promoter Score" in shown and "nps.survey" in shown
+    # And a German customer's survey is in German
+    german = [mail for mail in surveyed if "Würden Sie uns weiterempfehlen?" in mail.html()]
+    english = [mail for mail in surveyed if "Would you recommend us?" in mail.html()]
+    assert len(german) + len(english) == len(surveyed)

@@ -25,7 +25,7 @@ from retention_tools.local.outbox import OutboxMail, sent_count, sent_mail, writ
 from retention_tools.local.replay import ReplayStats, queue_depth, replay
 from retention_tools.local.runtime import load_function
 from retention_tools.local.simulation import SIMULATION_TIMERS, ScheduledJobs
-from retention_tools.summary import ProfileSummary, feedback_answers, format_answers, summarise
+from retention_tools.summary import ProfileSummary, feedback_answers, format_answers, format_nps, summarise
 
 OUTBOX = Path("outbox")
 REPORT = Path("reports/demo-report.html")
@@ -279,6 +279,7 @@ def journey_table(result: DemoResult) -> list[str]:
         f"emails sent            {result.emails:,} ({result.promotion_emails:,} promotional = {share:.1f} %)",
         f"simulated audience     {_audience(result.audience)}",
         f"feedback answers       {format_answers(feedback_answers(result.journeys))}",
+        f"net promoter score     {format_nps(result.journeys)}",
         f"suppressed at send     {reasons}",
         f"dead letters           journey {result.journey_dead_letters}, SES events {result.ses_dead_letters}",
     ]
@@ -297,6 +298,7 @@ def _audience(did: dict[str, int]) -> str:
         ("human_clicks", "human clicks"),
         ("feedback_answers", "answer clicks"),
         ("feedback_answers_repeated", "repeated answer clicks"),
+        ("nps_scores", "NPS score clicks"),
         ("orders_after_click", "orders after a click"),
         ("unsubscribes", "unsubscribes"),
         ("pauses", "pauses"),

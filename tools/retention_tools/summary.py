@@ -7,8 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from retention import nps
 from retention.models.profile import CustomerProfile
 from retention.profiles import repeat_purchase_rate
+from retention.reporting.report import MIN_NPS_ANSWERS, TOO_FEW
 from retention.store.counters import ANSWER_COUNTER
 
 
@@ -70,15 +72,30 @@ def summarise(profiles: Iterable[CustomerProfile]) -> ProfileSummary:
     )
 
 
-def feedback_answers(journeys: Mapping[str, Mapping[str, int]]) -> Counter[str]:
+def feedback_answers(journeys: Mapping[str, Mapping[str, int]], scores: bool = False) -> Counter[str]:
     """One-click feedback answers by answer id over every journey's counters (a person's first
-    answer per email; scanner clicks and repeats excluded), most given first."""
+    answer per email; scanner clicks and repeats excluded), most given first: the answers to
+    questions, or with ``scores`` the NPS scores (``score_9``)."""
     found: Counter[str] = Counter()
     for counts in journeys.values():
         for name, value in counts.items():
-            if name.startswith(ANSWER_COUNTER) and value:
-                found[name.removeprefix(ANSWER_COUNTER)] += int(value)
+            answer = name.removeprefix(ANSWER_COUNTER)
+            if name.startswith(ANSWER_COUNTER) and value and (nps.score_of(answer) is not None) == scores:
+                found[answer] += int(value)
     return found
+
+
+def format_nps(journeys: Mapping[str, Mapping[str, int]]) -> str:
+    """``+31 (95 % interval +12 to +50) from 84 scores: 45 promoters, 20 passives, 19 detractors``."""
+    summary = nps.summarise(feedback_answers(journeys, scores=True))
+    if summary.score is None or summary.interval is None:
+        return "no scores yet"
+    low, high = summary.interval
+    few = f", {TOO_FEW}" if summary.total < MIN_NPS_ANSWERS else ""
+    return (
+        f"{summary.score:+.0f} (95 % interval {low:+.0f} to {high:+.0f}) from {summary.total:,} scores: "
+        f"{summary.promoters:,} promoters, {summary.passives:,} passives, {summary.detractors:,} detractors{few}"
+    )
 
 
 def format_answers(answers: Counter[str]) -> str:

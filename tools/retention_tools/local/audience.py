@@ -12,8 +12,9 @@ Apple Mail (its privacy proxy fetches every pixel on delivery, so their human op
 invisible — a real blind spot the report shows as machine opens), a corporate mail filter
 (which fetches every link, the hidden honeypot included, seconds after delivery), or a dead
 mailbox (hard bounce). The mix is what an honest report must see through. Some readers of a
-feedback email ("what went wrong?") click one of its one-click answers, sometimes twice; the
-corporate filters fetch every answer link too, which must record nothing.
+feedback email ("what went wrong?") click one of its one-click answers, sometimes twice, and
+some readers of the NPS survey click their score; the corporate filters fetch every answer
+link too, which must record nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from retention import clock
+from retention import clock, nps
+from retention.mail.catalog import catalog
 from retention.store.customers import CustomerStore
 from retention.store.journeys import JourneyStore
 from retention_tools.local.embedded import EmbeddedAws
@@ -47,11 +49,20 @@ SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel; +https://www.barracuda.c
 _LINK = re.compile(r'href="[^"]*/([cupf])/([A-Za-z0-9_.-]+)"|src="[^"]*/o/([A-Za-z0-9_.-]+)"')
 ANSWER_WEIGHTS = (0.30, 0.15, 0.25, 0.15, 0.15)
 """How likely a reader picks each answer of a feedback email, in its order (the rest split evenly)."""
+SCORE_SHARES = (0.02, 0.01, 0.02, 0.03, 0.03, 0.05, 0.06, 0.10, 0.16, 0.22, 0.30)
+"""How the simulated audience scores an NPS survey, 0 to 10 (52 % promoters, 22 % detractors:
+NPS about +30, a typical retail shop's). Each person's score comes from a fixed trait, so the
+same person answers alike every year."""
 
 
 def _trait(customer_id: str, name: str) -> float:
     digest = hashlib.sha256(f"{name}|{customer_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def _is_survey(template: str) -> bool:
+    entry = catalog().templates.get(template)
+    return entry is not None and nps.is_survey(entry.answers)
 
 
 def open_propensity(customer_id: str) -> float:
@@ -167,7 +178,11 @@ class Audience:
             return
         answers = links.get("f", [])
         if answers and rng.random() < self.answer_share:
-            self._answer(answers, opened + timedelta(minutes=rng.uniform(0.5, 5)), browser, ip)
+            at = opened + timedelta(minutes=rng.uniform(0.5, 5))
+            if _is_survey(mail.template):
+                self._score(answers, customer_id, at, browser, ip)
+            else:
+                self._answer(answers, at, browser, ip)
             return
         content = links.get("c", [])
         if content and rng.random() < self.click_share:
@@ -187,6 +202,17 @@ class Audience:
         if self._rng.random() < 0.2:
             self._get(f"/f/{token}", at + timedelta(minutes=1), browser, ip)
             self._count("feedback_answers_repeated")
+
+    def _score(self, answers: list[str], customer_id: str, at: datetime, browser: str, ip: str) -> None:
+        """One click on a score of an NPS survey: the person's own score (a fixed trait)."""
+        point, score = _trait(customer_id, "satisfaction"), len(SCORE_SHARES) - 1
+        for candidate, share in enumerate(SCORE_SHARES):
+            point -= share
+            if point < 0:
+                score = candidate
+                break
+        self._get(f"/f/{answers[score]}", at, browser, ip)
+        self._count("nps_scores")
 
     # ------------------------------------------------------------------ follow-up orders
     def _order_after(self, customer_id: str, at: datetime) -> None:
