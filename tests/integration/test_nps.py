@@ -19,11 +19,12 @@ from retention.journeys.definitions import load_journeys
 from retention.journeys.rules import in_holdout
 from retention.models.tracking import HealthRules
 from retention.reporting.report import build_report, format_table
-from retention.store import bus
+from retention.store import bus, dynamo
 from retention.store.counters import CounterStore
 from retention_tools.cli import main
 from retention_tools.local.audience import SCANNER
 from retention_tools.local.embedded import EmbeddedAws
+from retention_tools.local.metering import RequestCounter
 from retention_tools.local.simulation import SIMULATION_TIMERS
 
 _stages = itertools.count(1)
@@ -95,9 +96,14 @@ def test_a_score_is_recorded_once_by_a_person_and_a_promoter_is_invited_to_refer
     for token in links.answers:
         request("GET", f"/f/{token}", ASKED + timedelta(seconds=5), SCANNER, "198.51.100.50")
     assert _contact_nps(world, cid) is None and nps_told == []
-    # When the person clicks 9, then 9 again, then 3 (the first answer to an email is the one kept)
-    for token, minutes in ((links.answers[9], 0), (links.answers[9], 1), (links.answers[3], 2)):
+    # When the person clicks 9 (counting the requests), then 9 again, then 3 (the first answer is kept)
+    with RequestCounter().watching(dynamo.client(), bus.client()) as first:
+        assert request("GET", f"/f/{links.answers[9]}", READ).status == 200
+    for token, minutes in ((links.answers[9], 1), (links.answers[3], 2)):
         assert request("GET", f"/f/{token}", READ + timedelta(minutes=minutes)).status == 200
+    # (a first score: read the send record, mark the click, the answer's transaction, the
+    # contact's last answer, its NPS score, its engagement summary, the counters; one PutEvents)
+    assert first.calls == {"GetItem": 1, "UpdateItem": 5, "TransactWriteItems": 1, "PutEvents": 1}
     # Then the contact holds the score 9 with its time, and the step counted one answer
     assert _contact_nps(world, cid) == (9, READ)
     counts: Counter[str] = Counter()
