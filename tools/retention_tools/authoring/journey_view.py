@@ -322,8 +322,7 @@ def as_svg(shown: JourneyPicture, preview_href: str = "/view/{template}/{custome
         '<path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>',
         _box(10, 14, height - 10, "#f4f1ec", "#7a4b2a"),
         _text(20, 34, "trigger", "font-weight:700"),
-        _text(20, 34 + _LINE, shown.trigger),
-        *(_text(20, 34 + _LINE * (2 + n), line) for n, line in enumerate(_wrap(shown.entry, 30)[:3])),
+        *(_text(20, 34 + _LINE * (1 + n), line) for n, line in enumerate(_trigger_lines(shown))),
         _text(20, 34 + _LINE * 5, f"hold-out {_share(shown.holdout_share)} get nothing", "fill:#7a4b2a"),
     ]
     x = 10 + _BOX_W
@@ -410,6 +409,13 @@ def _languages_line(x: float, y: float, use: TemplateUse, preview_href: str) -> 
             tspan = f'<a class="language" href="{href}">{tspan}</a>'
         shown.append(tspan)
     return f'<text x="{x:g}" y="{y:g}" style="fill:#555;font-size:11px">languages: {", ".join(shown)}</text>'
+
+
+def _trigger_lines(shown: JourneyPicture) -> list[str]:
+    """The trigger box's four lines: what starts the journey (wrapped: a journey may have two
+    triggers), then who enters, cut to fit."""
+    trigger = _wrap(shown.trigger, 30)[:2]
+    return (trigger + _wrap(shown.entry, 30))[:4]
 
 
 def _wrap(value: str, width: int) -> list[str]:
