@@ -273,6 +273,7 @@ def journey_table(result: DemoResult) -> list[str]:
         lines.append(f"  {name:<16}" + "".join(f"{counts.get(key, 0):>13,}" for key, _ in JOURNEY_COLUMNS))
     lines.append(f"  {'all':<16}" + "".join(f"{total.get(key, 0):>13,}" for key, _ in JOURNEY_COLUMNS))
     share = result.promotion_emails / result.emails * 100 if result.emails else 0.0
+    rules = load_journeys().frequency
     reasons = ", ".join(f"{k} {v:,}" for k, v in result.suppressed.most_common()) or "none"
     lines += [
         "",
@@ -281,6 +282,9 @@ def journey_table(result: DemoResult) -> list[str]:
         f"feedback answers       {format_answers(feedback_answers(result.journeys))}",
         f"net promoter score     {format_nps(result.journeys)}",
         f"suppressed at send     {reasons}",
+        f"skipped at send        {total.get('skipped_review_recently', 0):,} review requests (one per "
+        f"{rules.review_every_days} days), {total.get('skipped_detractor', 0):,} promotions to detractors "
+        f"(NPS 0-6: none for {rules.detractor_quiet_days} days)",
         f"dead letters           journey {result.journey_dead_letters}, SES events {result.ses_dead_letters}",
     ]
     if result.outbox is not None:
