@@ -2,7 +2,7 @@
 
 moto does not enforce IAM, so a missing permission would only show in AWS. Here the real
 handlers run a day of the engine (an order, a refund, a customer update and deletion, a
-win-back email, the sweep, opens, a click, an unsubscribe, SES events, the statistics job, the
+win-back email, the sweep, opens, a click, a one-click answer, an unsubscribe, SES events, the statistics job, the
 health check, a shop webhook's order and refund) with a botocore hook recording each function's
 DynamoDB operations (the items inside a transaction included, Query on an index noted), and the
 set is compared with what template.yaml grants that function.
@@ -112,7 +112,13 @@ def test_each_function_uses_only_what_it_is_granted(moto_account: None) -> None:
             fired = invoke(load_function("timer_sweep").handler, scheduled_event(sent + timedelta(days=7), "sweep"))
         assert fired["events"] >= 0
         links = links_of(world.mail_to(cid)[0])
+        # a second customer's win-back reaches its "what went wrong?" email (not recorded)
+        asked = next(c for c in (f"IAMF{n}" for n in range(500)) if not in_holdout(c, "winback", share))
+        world.winback_sent([asked], T0, sent)
+        world.sweep(sent + timedelta(days=7, hours=2))
+        answers = links_of(world.mail_to(asked)[1]).answers
         with recorder.acting_as("TrackingFunction"):
+            request("GET", f"/f/{answers[0]}", sent + timedelta(days=7, hours=3))  # the answer's transaction
             request("GET", f"/o/{links.pixel}", sent + timedelta(hours=1))
             request("GET", f"/c/{links.clicks[0]}", sent + timedelta(hours=1))
             request("POST", f"/p/{links.preferences}", sent + timedelta(hours=1), body=b"action=pause")
