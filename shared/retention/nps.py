@@ -37,6 +37,7 @@ def score_of(answer: str) -> int | None:
 
 
 def group_of(score: int) -> NpsGroup:
+    """The standard NPS groups: what a journey's trigger (``nps_group``) and entry filter see."""
     if not 0 <= score <= 10:
         raise ValueError(f"an NPS score is 0 to 10, not {score}")
     return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"

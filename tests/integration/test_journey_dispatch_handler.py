@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from conftest import load_event
-from journey_helpers import World, recipient_of
+from journey_helpers import World, recipient_of, seed_contact
 
 from retention import clock
 from retention.journeys.definitions import load_journeys
 from retention.journeys.rules import in_holdout
 from retention.models.engine_events import JOURNEY_DETAIL_TYPES
+from retention.models.messaging import ContactState, NpsAnswer
 from retention_tools.local.template import load_template
 
 AT = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
+SAMPLE_SURVEY = "5f0c2a9e8d7b6a5f4e3d2c1b0a998877"  # the survey events/journey_dispatch_nps.sqs.json names
 
 
 def test_sample_event_enters_journeys_and_sends_once(aws, lambda_context) -> None:
@@ -78,10 +80,13 @@ def test_the_sample_nps_event_makes_the_promoter_a_referral_candidate(aws, lambd
             == []
         )
     world = World()
+    answered = datetime(2026, 3, 15, 9, 12, tzinfo=UTC)
+    score = NpsAnswer(score=9, message_id=SAMPLE_SURVEY, sent_at=answered - timedelta(days=1), at=answered)
+    seed_contact(world.table, ContactState(customer_id="C000042", nps=score))  # what the tracking API stored
     # When the NpsAnswered sample arrives twice (at-least-once delivery)
     with clock.frozen_at(AT):
         for _ in range(2):
             assert world.handler(load_event("journey_dispatch_nps.sqs"), lambda_context)["batchItemFailures"] == []
     # Then the referral journey has one cycle for it, started by the score (a new customer, not loyal)
     state = world.store.snapshot("C000042", ["referral"]).states["referral"]
-    assert (state.cycle, state.trigger_key) == (1, "nps:5f0c2a9e8d7b6a5f4e3d2c1b0a998877")
+    assert (state.cycle, state.trigger_key) == (1, f"nps:{SAMPLE_SURVEY}")

@@ -12,15 +12,19 @@ from typing import Any
 
 import pytest
 from factories import T0
-from journey_helpers import RawEngineEvent, World
+from journey_helpers import RawEngineEvent, World, seed_contact
 from tracking_helpers import Links, links_of, request
 
 from retention.journeys.definitions import load_journeys
 from retention.journeys.rules import in_holdout
+from retention.models.emails import TemplateKind
+from retention.models.messaging import ContactState, SendRecord
 from retention.models.tracking import HealthRules
+from retention.nps import SCORE_ANSWERS
 from retention.reporting.report import build_report, format_table
 from retention.store import bus, dynamo
 from retention.store.counters import CounterStore
+from retention.store.engagement import EngagementStore
 from retention_tools.cli import main
 from retention_tools.local.audience import SCANNER
 from retention_tools.local.embedded import EmbeddedAws
@@ -140,3 +144,68 @@ def test_the_report_and_the_export_show_the_scores(world: World, capsys: pytest.
         "NPSLOW": (2, "detractor"),
     }
     assert {rows[cid]["nps_at"] for cid in scored} == {READ.isoformat()}
+
+
+def _survey_record(cid: str, message_id: str, sent_at: datetime) -> SendRecord:
+    return SendRecord(
+        message_id=message_id,
+        customer_id=cid,
+        journey="nps",
+        step="survey",
+        cycle=1,
+        template="nps_survey",
+        variant="-",
+        kind=TemplateKind.FEEDBACK,
+        claimed_at=sent_at,
+        sent_at=sent_at,
+    )
+
+
+def test_the_latest_survey_decides_the_score_not_the_latest_click(world: World) -> None:
+    # Given a customer surveyed in 2025 (unanswered) and in 2026 (scored 3: a detractor)
+    cid = "NPSORDER"
+    seed_contact(world.table, ContactState(customer_id=cid))  # as the survey's send left it
+    store = EngagementStore(world.table)
+    last_year = _survey_record(cid, "survey2025", T0 - timedelta(days=365))
+    this_year = _survey_record(cid, "survey2026", T0 + timedelta(days=10))
+    kept = store.record_answer(this_year, "score_3", T0 + timedelta(days=11), SCORE_ANSWERS)
+    assert kept is not None and kept.score == 3 and _contact_nps(world, cid) == (3, T0 + timedelta(days=11))
+    # When a first click of 10 on last year's survey arrives later
+    late = store.record_answer(last_year, "score_10", T0 + timedelta(days=12), SCORE_ANSWERS)
+    # Then it is kept as that email's answer, but the contact's score stays this year's, and nothing is told
+    assert late is not None and late.newly and late.score is None
+    assert _contact_nps(world, cid) == (3, T0 + timedelta(days=11))
+    # And a replay of this year's answer is still this year's score (told again)
+    again = store.record_answer(this_year, "score_9", T0 + timedelta(days=13), SCORE_ANSWERS)
+    assert again is not None and not again.newly and again.score == 3
+    # When next year's survey is scored 9, Then the detractor is a promoter: the pause is over
+    next_year = _survey_record(cid, "survey2027", T0 + timedelta(days=375))
+    assert store.record_answer(next_year, "score_9", T0 + timedelta(days=376), SCORE_ANSWERS) is not None
+    score = world.store.contact(cid).nps
+    assert score is not None and (score.score, score.group) == (9, "promoter")
+
+
+def test_a_score_for_an_erased_customer_is_not_told(world: World) -> None:
+    store = EngagementStore(world.table)
+    kept = store.record_answer(_survey_record("NPSGONE", "gone", T0), "score_10", T0, SCORE_ANSWERS)
+    assert kept is not None and kept.score is None  # no contact item: no score stored, none published
+
+
+def test_a_re_told_older_score_starts_no_journey(world: World) -> None:
+    # Given a customer who scored 10 last year and 8 (a passive) this year
+    cid = _referral_treated("NPSSTALE")
+    world.order(cid, T0)
+    world.drop_pending()
+    seed_contact(world.table, ContactState(customer_id=cid))
+    store = EngagementStore(world.table)
+    store.record_answer(_survey_record(cid, "old", T0 - timedelta(days=365)), "score_10", T0, SCORE_ANSWERS)
+    store.record_answer(
+        _survey_record(cid, "new", T0 + timedelta(days=1)), "score_8", T0 + timedelta(days=2), SCORE_ANSWERS
+    )
+    assert _contact_nps(world, cid) == (8, T0 + timedelta(days=2))
+    # When an NpsAnswered for the old survey (a 10) arrives, Then the referral journey is not entered
+    detail = {"customer_id": cid, "score": 10, "group": "promoter", "message_id": "old", "journey": "nps"}
+    world.pending.append(RawEngineEvent("NpsAnswered", {**detail, "answered_at": T0.isoformat()}, T0))  # type: ignore[arg-type]
+    assert world.deliver(T0 + timedelta(days=5))["batchItemFailures"] == []
+    state = world.store.snapshot(cid, ["referral"]).states["referral"]
+    assert state.cycle == 0

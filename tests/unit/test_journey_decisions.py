@@ -881,7 +881,8 @@ def offering() -> Journey:
 
 
 def scored(score: int, days_ago: float) -> ContactState:
-    return contact(nps=NpsAnswer(score=score, message_id="nps1", at=NOW - timedelta(days=days_ago)))
+    at = NOW - timedelta(days=days_ago)
+    return contact(nps=NpsAnswer(score=score, message_id="nps1", sent_at=at - timedelta(days=1), at=at))
 
 
 def test_a_detractor_gets_no_promotion_for_ninety_days():
@@ -931,3 +932,41 @@ def test_a_promoters_score_starts_a_journey_that_lists_it_in_also_on():
 def test_an_nps_trigger_names_its_group(trigger: dict[str, object], message: str):
     with pytest.raises(ValueError, match=message):
         journey(trigger=trigger)
+
+
+def test_a_detractor_is_kept_out_of_a_journey_that_excludes_detractors():
+    referral = journey(entry={"segments": ["at_risk"], "exclude_nps": ["detractor"]})
+    unhappy = scored(3, 200).nps  # the latest score stands until a better one
+    assert decisions.decide_entry(
+        "winback",
+        referral,
+        JourneyState(customer_id="C1", journey="winback"),
+        profile(),
+        None,
+        "segment:1",
+        None,
+        NOW,
+        definitions(referral),
+        score=unhappy,
+    ) == Ignore("not_eligible")
+    assert isinstance(
+        decisions.decide_entry(
+            "winback",
+            referral,
+            JourneyState(customer_id="C1", journey="winback"),
+            profile(),
+            None,
+            "segment:1",
+            None,
+            NOW,
+            definitions(referral),
+            score=scored(9, 200).nps,
+        ),
+        Enter,
+    )
+
+
+def test_only_the_latest_score_starts_a_journey():
+    assert decisions.score_is_latest(scored(9, 1), "nps1")
+    assert not decisions.score_is_latest(scored(9, 1), "an_older_survey")
+    assert not decisions.score_is_latest(contact(), "nps1")

@@ -54,6 +54,29 @@ def test_shipped_journeys_are_valid_and_cover_every_trigger() -> None:
         ),
         ("        then: end\n", "", r"step apology \(day 0\) comes after incentive \(day 18\)"),
         ("{id: apology, purpose", "{id: end, purpose", "'end' ends a journey"),
+        (
+            "entry: {segments: [loyal, vip, advocate, promoter]",
+            "entry: {segments: [loyal, vip, advocate]",
+            "the NpsAnswered trigger for 'promoter' can never enter: add promoter to entry.segments",
+        ),
+        (
+            "trigger: {event: SegmentChanged, into_segment: loyal}",
+            "trigger: {event: SegmentChanged, into_segment: promoter}",
+            "segment 'promoter' is not defined in segments.yaml",
+        ),
+        (
+            "entry: {segments: [at_risk, lapsed]}",
+            "entry: {segments: [at_risk, detractor]}",
+            r"segment 'detractor' is not defined in segments.yaml \(an NPS group: add an NpsAnswered trigger",
+        ),
+        ("also_on: [{event: NpsAnswered, nps_group: promoter}]", "also_on: [{event: NpsAnswered}]", "needs nps_group"),
+        (
+            "also_on: [{event: NpsAnswered, nps_group: promoter}]",
+            "also_on: [{event: TimerFired, timer: birthday}]",
+            "a journey started by a timer has that one trigger",
+        ),
+        ("entry: {min_orders: 3}", "entry: {min_orders: 0}", "min_orders"),
+        ("exclude_nps: [detractor]", "exclude_nps: [grumpy]", "exclude_nps"),
     ],
 )
 def test_a_mistake_in_journeys_yaml_is_named(tmp_path: Path, replace: str, by: str, message: str) -> None:

@@ -73,7 +73,7 @@ def _replay(args: argparse.Namespace) -> int:
         store = CustomerStore(settings().customers_table)
         profiles = list(store.scan_profiles())
         population = StatsStore(store.table_name).get()
-        answers = EngagementStore(store.table_name).scan_feedback()
+        feedback = EngagementStore(store.table_name).scan_feedback()
     summary = summarise(profiles)
     print(
         f"replayed {stats.published:,} orders over {stats.days} days: {summary.customers:,} customers, "
@@ -82,7 +82,7 @@ def _replay(args: argparse.Namespace) -> int:
     )
     if args.export:
         as_of = _as_of(args.as_of) if args.as_of else log.events[-1].time
-        rows = export_rows(profiles, as_of, population or default_stats(as_of, load_definitions()), answers)
+        rows = export_rows(profiles, as_of, population or default_stats(as_of, load_definitions()), feedback)
         Path(args.export).write_text(render(rows, args.export_format), encoding="utf-8")
         print(f"exported {len(rows):,} customers as of {as_of:%Y-%m-%d} to {args.export}")
     return 0
@@ -100,8 +100,8 @@ def _export(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     store = CustomerStore(settings().customers_table)
     stats = StatsStore(store.table_name).get() or default_stats(as_of, load_definitions())
-    answers = EngagementStore(store.table_name).scan_feedback()
-    text = render(export_rows(store.scan_profiles(), as_of, stats, answers), args.format)
+    feedback = EngagementStore(store.table_name).scan_feedback()
+    text = render(export_rows(store.scan_profiles(), as_of, stats, feedback), args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -44,6 +44,7 @@ from retention.models.messaging import (
     JourneyState,
     JourneyStatus,
     LastClick,
+    NpsAnswer,
     SendRecord,
     Suppression,
     Tally,
@@ -128,15 +129,17 @@ def decide_entry(
     now: datetime,
     definitions: JourneyFile,
     policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
+    score: NpsAnswer | None = None,
 ) -> Entry:
-    """Whether the event enters the customer in the journey (a new cycle), holds them out, or not."""
+    """Whether the event enters the customer in the journey (a new cycle), holds them out, or not.
+    ``score`` is the customer's latest NPS score (the contact's), for ``exclude_nps``."""
     if trigger_key in state.recent_triggers:
         return Ignore("duplicate_trigger")
     if state.status is JourneyStatus.ACTIVE and not abandoned(journey, state, now):
         return Ignore("already_in_journey")
     if state.entered_at is not None and now < state.entered_at + timedelta(days=journey.reentry_days):
         return Ignore("reentry_too_soon")
-    if profile is None or not rules.matches_entry(journey, profile, labels, policy):
+    if profile is None or not rules.matches_entry(journey, profile, labels, policy, score):
         return Ignore("not_eligible")
     offer = None
     if journey.trigger.timer == COUPON_TIMER:
@@ -253,6 +256,12 @@ def review_asked_recently(template: str, contact: ContactState, now: datetime, f
         return False
     last = contact.last_review_request_at
     return last is not None and now - last < timedelta(days=frequency.review_every_days)
+
+
+def score_is_latest(contact: ContactState, message_id: str) -> bool:
+    """Whether an NpsAnswered event tells the customer's latest score: a click on an older
+    survey, re-told months later, must not start a journey from an opinion since replaced."""
+    return contact.nps is not None and contact.nps.message_id == message_id
 
 
 def detractor_quiet(contact: ContactState, now: datetime, frequency: FrequencyRules) -> bool:

@@ -29,14 +29,20 @@ def validate(definitions: JourneyFile, root: Path) -> None:
     catalog = email_files.catalog(root)
     segments = load_definitions(root / "segments.yaml")
     known_segments = {rule.name for rule in segments.lifecycle} | {rule.name for rule in segments.tags}
-    known_segments |= set(NPS_GROUPS)  # the label an NpsAnswered event names
     for name, journey in definitions.journeys.items():
-        for segment in [
-            *journey.entry.segments,
-            *(trigger.into_segment for trigger in journey.triggers if trigger.into_segment),
-        ]:
+        scored = {trigger.nps_group for trigger in journey.triggers if trigger.nps_group}
+        for segment in journey.entry.segments:  # an NpsAnswered names its group, which entry may list
+            if segment not in known_segments and segment not in scored:
+                hint = " (an NPS group: add an NpsAnswered trigger for it)" if segment in NPS_GROUPS else ""
+                problems.append(f"{name}: segment {segment!r} is not defined in segments.yaml{hint}")
+        for segment in (trigger.into_segment for trigger in journey.triggers if trigger.into_segment):
             if segment not in known_segments:
                 problems.append(f"{name}: segment {segment!r} is not defined in segments.yaml")
+        if journey.entry.segments:  # the event's group replaces the profile's segments at entry
+            for group in sorted(scored - set(journey.entry.segments)):
+                problems.append(
+                    f"{name}: the NpsAnswered trigger for {group!r} can never enter: add {group} to entry.segments"
+                )
         for step in journey.steps:
             for template in step.templates:
                 entry = catalog.templates.get(template)

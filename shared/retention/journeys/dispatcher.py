@@ -30,6 +30,7 @@ from retention.models.consent import ConsentPolicy
 from retention.models.engine_events import (
     EngineEvent,
     JourneyEvent,
+    NpsAnsweredEvent,
     OrderAppliedEvent,
     RefundAppliedEvent,
     TimerFiredEvent,
@@ -138,6 +139,9 @@ class Dispatcher:
         snap = self.store.snapshot(event.customer_id, [name], code)
         stored = snap.states[name]
         coupon = snap.coupons.get(code) if code else None
+        if isinstance(event, NpsAnsweredEvent) and not decide.score_is_latest(snap.contact, event.detail.message_id):
+            outcome.note("stale_score", name)
+            return
         entry = decide.decide_entry(
             name,
             journey,
@@ -149,6 +153,7 @@ class Dispatcher:
             now,
             self.definitions,
             self.policy,
+            snap.contact.nps,
         )
         match entry:
             case decide.Ignore(why=why):

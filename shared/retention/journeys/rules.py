@@ -13,6 +13,7 @@ import secrets
 
 from retention.models.consent import ConsentPolicy, Purpose, marketing_refusal
 from retention.models.journeys import Journey, Step, Trigger, TriggerSpec, Variant
+from retention.models.messaging import NpsAnswer
 from retention.models.profile import CustomerProfile
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -85,12 +86,16 @@ def matches_entry(
     profile: CustomerProfile,
     labels: set[str] | None = None,
     policy: ConsentPolicy = ConsentPolicy.EXPLICIT,
+    score: NpsAnswer | None = None,
 ) -> bool:
     """The entry filter against the profile; ``labels`` (segment and tags named by the triggering
     event) win over the profile's, which may not show the event's change yet. A journey with a
-    service step is entered without marketing consent: its marketing steps are skipped instead."""
+    service step is entered without marketing consent: its marketing steps are skipped instead.
+    ``score`` is the customer's latest NPS score (``exclude_nps``: a detractor is not asked to refer)."""
     entry = journey.entry
     if entry.min_orders is not None and profile.order_count < entry.min_orders:
+        return False
+    if score is not None and score.group in entry.exclude_nps:
         return False
     only_marketing = all(step.purpose is Purpose.MARKETING for step in journey.steps)
     if entry.requires_consent and only_marketing and consent_refusal(profile, policy) is not None:

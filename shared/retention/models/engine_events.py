@@ -17,10 +17,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from retention.models.types import CouponCode, CurrencyCode, CustomerId, Money, OrderId, UtcDatetime
-from retention.nps import group_of
+from retention.nps import NpsGroup, group_of
 
 if TYPE_CHECKING:
     from retention.models.messaging import Coupon
@@ -127,10 +127,17 @@ class NpsAnsweredDetail(_Detail):
     invited to refer friends (a journey's ``also_on``), detractors get no promotion for a while."""
 
     score: Annotated[int, Field(ge=0, le=10)]
-    group: Literal["promoter", "passive", "detractor"]
+    group: NpsGroup
     message_id: Annotated[str, Field(min_length=1, max_length=64)]
-    journey: str
+    journey: Label
     answered_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _group_of_the_score(self) -> NpsAnsweredDetail:
+        # the group is what a journey's entry sees: it must be the score's, never a producer's say-so
+        if self.group != group_of(self.score):
+            raise ValueError(f"a score of {self.score} is a {group_of(self.score)}, not a {self.group}")
+        return self
 
 
 class CouponIssuedDetail(_Detail):
@@ -304,6 +311,7 @@ def customer_suppressed(
 
 
 def nps_answered(customer_id: str, score: int, message_id: str, journey: str, at: datetime) -> EngineEvent:
+    """The tracking API's news of a person's score; the group is derived here, never given."""
     detail = NpsAnsweredDetail(
         customer_id=customer_id,
         score=score,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from retention.models.consent import Purpose
+from retention.nps import NpsGroup
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 END = "end"
@@ -39,7 +40,7 @@ class TriggerSpec(_Strict):
     event: Trigger
     into_segment: str | None = Field(default=None, description="SegmentChanged: the lifecycle segment entered")
     timer: Literal["birthday", "coupon_expiry"] | None = Field(default=None, description="TimerFired: which timer")
-    nps_group: Literal["promoter", "passive", "detractor"] | None = Field(
+    nps_group: NpsGroup | None = Field(
         default=None, description="NpsAnswered: the score's group (promoter 9-10, passive 7-8, detractor 0-6)"
     )
 
@@ -65,6 +66,10 @@ class EntryFilter(_Strict):
     locales: list[str] = Field(default_factory=list, description="language codes; empty = every language")
     min_orders: Annotated[int, Field(ge=1, le=1000)] | None = Field(
         default=None, description="enter only customers with at least this many orders (counting the triggering one)"
+    )
+    exclude_nps: list[NpsGroup] = Field(
+        default_factory=list,
+        description="keep out customers whose latest NPS score is in these groups (detractor: not asked to refer)",
     )
     requires_consent: bool = Field(
         default=True,
@@ -194,6 +199,13 @@ class Journey(_Strict):
     def triggers(self) -> list[TriggerSpec]:
         """Every event that starts the journey: ``trigger`` and then ``also_on``."""
         return [self.trigger, *self.also_on]
+
+    @model_validator(mode="after")
+    def _also_on_starts_no_timer(self) -> Journey:
+        # a timer's journey reads the timer's payload (the coupon of a coupon reminder): it has one trigger
+        if self.also_on and any(spec.event is Trigger.TIMER_FIRED for spec in self.triggers):
+            raise ValueError("also_on: a journey started by a timer has that one trigger; give the other a journey")
+        return self
 
     @model_validator(mode="after")
     def _steps_are_distinct_and_ordered(self) -> Journey:

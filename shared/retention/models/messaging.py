@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from retention.models.emails import CouponOffer, TemplateKind
 from retention.models.profile import CustomerProfile
-from retention.nps import group_of
+from retention.models.types import UtcDatetime
+from retention.nps import NpsGroup, group_of
 
 RECENT_TRIGGERS = 5
 RECENT_SENDS = 12
@@ -143,16 +144,22 @@ class LastAnswer(BaseModel):
 
 
 class NpsAnswer(BaseModel):
-    """The customer's latest NPS score (an answer to an NPS survey, set by the tracking API)."""
+    """The customer's latest NPS score (an answer to an NPS survey, set by the tracking API).
+
+    "Latest" is by the survey's send time, not by the click's: a first click on last year's
+    unanswered survey arriving today must not replace this year's score."""
 
     model_config = ConfigDict(frozen=True)
 
     score: Annotated[int, Field(ge=0, le=10)]
     message_id: str
-    at: datetime
+    sent_at: UtcDatetime
+    """When the survey went out: what orders two scores."""
+    at: UtcDatetime
+    """When the person answered (the detractor pause counts from here)."""
 
     @property
-    def group(self) -> str:
+    def group(self) -> NpsGroup:
         return group_of(self.score)
 
 

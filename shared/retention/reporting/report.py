@@ -28,11 +28,12 @@ MIN_LIFT_GROUP = 30
 """Customers in the treated and in the hold-out group before the lift gets a verdict: a
 "+74.1 pp" against a hold-out of 2 people is chance, not a result."""
 MIN_EVENTS = 5
-MIN_NPS_ANSWERS = 30
-"""Below this many scores an NPS is shown with its interval but called :data:`TOO_FEW`."""
 """Events a "pushing too hard" verdict rests on: a rate above a ceiling needs this many
 unsubscribes (or complaints); a rate below a floor needs enough emails that this many opens
 (or clicks) were expected at the floor. One unsubscribe in 157 emails says nothing yet."""
+MIN_NPS_ANSWERS = 30
+"""Below this many scores an NPS is shown with its interval but called :data:`TOO_FEW`: at 10
+scores the interval is about ±50 points wide (and zero-width when every score is alike)."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ variant and URLs, when it was sent) and then writes:
 3. For a feedback answer (``/f/``, a person's click only): one transaction of the marker
    ``ANSWER#<message id>`` under the customer (conditional: the first answer to a message is
    the one kept, however often it is replayed) and the ``answers`` / ``answer_<id>`` counters
-   of the email's journey/step, then the contact's ``last_answer`` from the marker.
+   of the email's journey/step, then the contact's ``last_answer`` from the marker; for an NPS
+   survey's score also the contact's ``nps`` (latest by the survey's send time), which the
+   tracking API then tells the journeys as ``NpsAnswered``.
 4. Only for a person (not a machine) opening an email for the first time, or clicking: an
    ``UpdateItem`` of the engagement summary on the customer's contact item (``last_engaged_at``,
    ``last_click``) — what the dispatcher reads the unopened streak and an order's attribution
@@ -212,23 +214,32 @@ class EngagementStore:
         )
         score = nps.score_of(kept.answer) if nps.is_survey(survey_answers) else None
         if score is not None:
-            self._set_nps(record.customer_id, NpsAnswer(score=score, message_id=kept.message_id, at=kept.at))
+            survey = NpsAnswer(score=score, message_id=kept.message_id, sent_at=record.sent_at or at, at=kept.at)
+            if not self._set_nps(record.customer_id, survey):
+                score = None  # an older survey's score, or the customer erased: nothing to tell
         return KeptAnswer(kept, newly, score)
 
-    def _set_nps(self, customer_id: str, score: NpsAnswer) -> None:
-        transaction.update(
+    def _set_nps(self, customer_id: str, score: NpsAnswer) -> bool:
+        """The contact's latest NPS score, True when ``score`` is it (also on a replay of the same
+        answer). Ordered by the survey's send time, so a late first click on an older survey
+        changes nothing; its own UpdateItem, without the version bump, like ``last_answer``:
+        a score never makes an email's claim fail. False when a newer survey's score is there
+        or the contact is gone."""
+        written = transaction.update(
             self.table_name,
             {
                 "Key": keys.key(keys.customer_pk(customer_id), keys.CONTACT),
                 "UpdateExpression": "SET nps = :nps",
-                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(nps) OR nps.#at <= :at)",
-                "ExpressionAttributeNames": {"#at": "at"},
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(nps) OR nps.sent_at < :sent OR (nps.sent_at = :sent AND nps.message_id = :m))",
                 "ExpressionAttributeValues": {
                     ":nps": dynamo.serialize_value(score.model_dump()),
-                    ":at": {"S": score.at.isoformat()},
+                    ":sent": {"S": score.sent_at.isoformat()},
+                    ":m": {"S": score.message_id},
                 },
             },
         )
+        return written is not None
 
     def answers(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's answer markers (one Query of their partition's ``ANSWER#`` range)."""

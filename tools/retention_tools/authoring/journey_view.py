@@ -93,6 +93,7 @@ def _trigger(journey: Journey) -> str:
 
 
 def trigger_text(spec: TriggerSpec) -> str:
+    """One trigger as a marketer reads it: ``SegmentChanged into loyal``, ``TimerFired (birthday)``."""
     if spec.into_segment:
         return f"{spec.event.value} into {spec.into_segment}"
     detail = spec.timer or spec.nps_group
@@ -106,6 +107,8 @@ def _entry(journey: Journey) -> str:
         parts.append(f"languages {', '.join(entry.locales)}")
     if entry.min_orders:
         parts.append(f"at least {entry.min_orders} orders")
+    if entry.exclude_nps:
+        parts.append(f"not NPS {', '.join(f'{group}s' for group in entry.exclude_nps)}")
     parts.append("with marketing consent" if entry.requires_consent else "consent not required")
     return "; ".join(parts)
 
