@@ -377,6 +377,16 @@ def test_the_quick_scan_never_passes_what_the_tag_by_tag_reading_refuses(html: s
     assert unsafe_markup(html) == read_tags(html)
 
 
+@settings(max_examples=300, deadline=None)
+@given(html=markup(), tail=st.sampled_from([" – 12,90 €", "ÉCLAIR «x»", "\u0130 \u212a", "\u00a0href=javascript:x"]))
+def test_the_quick_scan_reads_markup_beside_letters_outside_ascii_the_same(html: str, tail: str) -> None:
+    # Given markup in a text that is not all ASCII (a price, an accented capital, the two letters
+    # whose lowercase is ASCII, a no-break space), When the quick scan lowers only ASCII letters,
+    # Then it still never passes what the tag-by-tag reading refuses
+    document = f"{tail}{html}{tail}"
+    assert unsafe_markup(document) == read_tags(document)
+
+
 def test_only_the_deployments_own_tracking_base_may_be_plain_http() -> None:
     # The engine's footer links point at the tracking API; a local run serves it on loopback http.
     footer = '<a href="http://127.0.0.1:8787/u/u.abc.0.k1.sig">Unsubscribe</a>'
