@@ -138,6 +138,53 @@ def test_loading_an_included_template_is_not_charged_to_the_email(
         env.from_string("{% for i in range(2) %}{{ i }}{% endfor %}").render()
 
 
+def test_the_cpu_deadline_stops_the_first_step_past_it_while_the_cpu_clock_is_read_only_when_it_could_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a thread that is busy all the time (its CPU clock moves with the wall clock)
+    from retention.mail import budget
+
+    clock = {"wall": 100.0, "cpu": 5.0}
+    reads = []
+    monkeypatch.setattr(budget.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(budget.time, "thread_time", lambda: reads.append(clock["cpu"]) or clock["cpu"])
+    spent = budget.Spending(budget.RenderBudget(max_seconds=0.25))
+    # When steps follow each other 40 ms apart
+    stopped_at = None
+    for number in range(1, 20):
+        clock["wall"] += 0.04
+        clock["cpu"] += 0.04
+        try:
+            spent.step()
+        except TemplateTooExpensive:
+            stopped_at = number
+            break
+    # Then the seventh step, the first past the 250 ms deadline, stops the render
+    assert stopped_at == 7 and reads[-1] > spent.deadline
+    # And the CPU clock was read only when the wall time since the last reading could have used up
+    # what was left: when the budget opened, at the first step and at the step that stopped
+    assert len(reads) == 3
+
+
+def test_a_template_already_compiled_is_loaded_without_reading_the_cpu_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an environment that has compiled the layout once (a warm container)
+    from retention.mail import budget
+
+    env = build_environment(REPO_TEMPLATES)
+    env.get_template("layout/base.html")
+    reads = []
+    monkeypatch.setattr(budget.time, "thread_time", lambda: reads.append(1) or 0.0)
+    # When an email's render loads it again (extends, import)
+    with spending(DEFAULT_BUDGET):
+        reads.clear()
+        env.get_template("layout/base.html")
+        # Then nothing was left off the clock: there was nothing to load
+        assert reads == []
+        # And a template not compiled yet is still loaded off the clock
+        env.get_template("layout/blocks.txt")
+        assert len(reads) == 2
+
+
 def test_no_garbage_collection_pause_is_charged_to_an_email() -> None:
     # Given automatic collection on (a warm container's heap can take 100 ms to sweep)
     import gc
@@ -375,6 +422,16 @@ def markup(draw: st.DrawFn) -> str:
 @given(html=markup())
 def test_the_quick_scan_never_passes_what_the_tag_by_tag_reading_refuses(html: str) -> None:
     assert unsafe_markup(html) == read_tags(html)
+
+
+@settings(max_examples=300, deadline=None)
+@given(html=markup(), tail=st.sampled_from([" – 12,90 €", "ÉCLAIR «x»", "\u0130 \u212a", "\u00a0href=javascript:x"]))
+def test_the_quick_scan_reads_markup_beside_letters_outside_ascii_the_same(html: str, tail: str) -> None:
+    # Given markup in a text that is not all ASCII (a price, an accented capital, the two letters
+    # whose lowercase is ASCII, a no-break space), When the quick scan lowers only ASCII letters,
+    # Then it still never passes what the tag-by-tag reading refuses
+    document = f"{tail}{html}{tail}"
+    assert unsafe_markup(document) == read_tags(document)
 
 
 def test_only_the_deployments_own_tracking_base_may_be_plain_http() -> None:

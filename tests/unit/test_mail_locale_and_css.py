@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from mail_helpers import COUPON, profile, render
+from mail_helpers import COUPON, add_template, profile, render, template_root, text_email
 
 from retention.mail.css import inline_template_source
 from retention.mail.render import Renderer
@@ -81,6 +81,22 @@ def test_templates_are_compiled_once_per_renderer(tmp_path: Path) -> None:
     assert compiled >= 20
     first = renderer.env.get_template("emails/winback_miss_you.html")
     assert renderer.env.get_template("emails/winback_miss_you.html") is first
+
+
+def test_the_subject_and_preheader_are_what_the_html_shows_or_rendered_alone_when_it_does_not(tmp_path: Path) -> None:
+    # Given an email whose own layout shows the subject twice and never shows the preheader
+    root = template_root(tmp_path)
+    page = (
+        "<html><head><title>{% block subject %}Hello {{ customer.first_name }}{% endblock %}</title></head>"
+        "<body><h1>{{ self.subject() }}</h1>{% if false %}{% block preheader %}Look &amp; see{% endblock %}{% endif %}"
+        "{% block content %}<p>Useful words.</p>{% endblock %}</body></html>"
+    )
+    add_template(root, "shown_twice", page, text_email("Useful words."))
+    # When it is rendered
+    rendered = render(Renderer(root), "shown_twice")
+    # Then the subject and preheader are the blocks' own text all the same
+    assert rendered.subject == "Hello Leyla" and rendered.preheader == "Look & see"
+    assert rendered.html.count("Hello Leyla") == 2
 
 
 def test_an_ab_variant_can_extend_another_email_and_change_only_its_subject() -> None:

@@ -84,3 +84,18 @@ def documents(draw: st.DrawFn, depth: int = 0) -> str:
 @given(html=documents())
 def test_generated_markup_measures_the_same_both_ways(html: str) -> None:
     assert measure_html(html) == measure_html_parsed(html)
+
+
+def test_what_the_attribute_texts_could_hide_is_remembered_within_a_bound() -> None:
+    # Given more distinct attribute texts than the measurement keeps, some of which hide
+    from retention.mail import promotion
+
+    documents = [
+        f'<p title="t{number}" style="{"display: none" if number % 3 == 0 else "color: red"}">Words {number}</p>'
+        for number in range(promotion._MAY_HIDE_KEPT + 500)
+    ]
+    # When each is measured (twice: the second time from what was remembered)
+    for html in documents + documents:
+        # Then each reads as html.parser reads it, and what is remembered stays within its bound
+        assert measure_html(html) == measure_html_parsed(html)
+    assert len(promotion._MAY_HIDE_READ) <= promotion._MAY_HIDE_KEPT

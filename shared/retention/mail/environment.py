@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -166,10 +167,18 @@ class RetentionEnvironment(ImmutableSandboxedEnvironment):
     def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
         """Load (and on a cold cache compile) a template without charging it to the email being rendered."""
         active = budget.active()
-        if active is None:
+        if active is None or self._compiled(name):
             return super()._load_template(name, globals)
         with active.off_the_clock():
             return super()._load_template(name, globals)
+
+    def _compiled(self, name: str) -> bool:
+        """Is ``name`` compiled and cached for good (no reload)? Then loading it is a dict lookup,
+        and reading the thread's CPU clock twice around it (an email's layout, its macros and
+        their parents: six loads) would cost more than the load."""
+        if self.auto_reload or self.cache is None or self.loader is None:
+            return False
+        return (weakref.ref(self.loader), name) in self.cache
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """``customer.first_name`` on the plain dicts of the context without raising an AttributeError first.

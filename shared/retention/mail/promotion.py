@@ -172,6 +172,12 @@ def _may_hide(text: str) -> bool:
     return "hidden" in low or "none" in low or "max-height" in low or "&" in text
 
 
+#: :func:`_may_hide` of the attribute texts seen lately: an email's tags carry the same few inlined
+#: styles, email after email (bounded: cleared when full)
+_MAY_HIDE_READ: dict[str, bool] = {}
+_MAY_HIDE_KEPT = 2048
+
+
 def measure_html(html: str) -> Share:
     """Promotion share of what a reader sees in the HTML part (head, hidden preheader excluded).
 
@@ -213,7 +219,15 @@ def measure_html(html: str) -> Share:
                 continue  # a void element
             if tag in _VOID:
                 continue
-            if hidden or tag in _HIDDEN_CONTAINERS or (_may_hide(text) and hides(tag, _attributes(text))):
+            if not hidden and tag not in _HIDDEN_CONTAINERS:
+                may_hide = _MAY_HIDE_READ.get(text)
+                if may_hide is None:
+                    if len(_MAY_HIDE_READ) >= _MAY_HIDE_KEPT:
+                        _MAY_HIDE_READ.clear()
+                    may_hide = _MAY_HIDE_READ[text] = _may_hide(text)
+                if not may_hide:
+                    continue  # nothing to push: what follows only matters to a hidden element
+            if hidden or tag in _HIDDEN_CONTAINERS or hides(tag, _attributes(text)):
                 hidden.append(tag)
             if text.endswith("/"):
                 while hidden and tag in hidden and hidden.pop() != tag:

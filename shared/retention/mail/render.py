@@ -156,10 +156,12 @@ class Renderer:
             blocks = {name: self._block(template, html_template, name) for name in ("subject", "preheader", "content")}
             _load_locale_data(context.get("_locale"))
             with spending(self.env.budget):
-                block_context = html_template.new_context(context)
-                subject = _plain("".join(blocks["subject"](block_context)))
-                preheader = _plain("".join(blocks["preheader"](block_context)))
-                html = html_template.render(context)
+                html, shown = _render_showing(html_template, context, ("subject", "preheader"))
+                for name, written in shown.items():
+                    if written is None:  # not in the HTML exactly once: rendered on its own
+                        shown[name] = "".join(blocks[name](html_template.new_context(context)))
+                subject = _plain(shown["subject"] or "")
+                preheader = _plain(shown["preheader"] or "")
                 text = text_template.render(context)
         except TemplateTooExpensive as error:
             raise TemplateTooExpensive(error.budget_reason, template) from None
@@ -188,6 +190,39 @@ class Renderer:
             html_share=measure_html(html),
             text_share=measure_text(text),
         )
+
+
+def _render_showing(
+    template: Template, context: dict[str, Any], names: tuple[str, ...]
+) -> tuple[str, dict[str, str | None]]:
+    """``template`` rendered, and what each of the blocks ``names`` wrote into it.
+
+    The layout shows the subject and the preheader (the title, the hidden preheader), so the
+    render that writes the HTML keeps what those blocks write as it passes instead of rendering
+    them a second time. A block the template itself does not define (an email that extends
+    another) or that the HTML does not show exactly once is None: the caller renders it alone.
+    """
+    block_context = template.new_context(context)
+    kept: dict[str, list[str]] = {}
+    for name in names:
+        if name in block_context.blocks:
+            block_context.blocks[name][0] = _keeping(block_context.blocks[name][0], kept.setdefault(name, []))
+    try:
+        html = template.environment.concat(template.root_render_func(block_context))  # type: ignore[attr-defined]
+    except Exception:
+        template.environment.handle_exception()
+    return html, {name: written[0] if len(written := kept.get(name, [])) == 1 else None for name in names}
+
+
+def _keeping(block: Callable[[Context], Iterator[str]], sink: list[str]) -> Callable[[Context], Iterator[str]]:
+    """``block`` writing what it writes, once joined, and adding it to ``sink`` as well."""
+
+    def render(context: Context) -> Iterator[str]:
+        written = "".join(block(context))
+        sink.append(written)
+        yield written
+
+    return render
 
 
 def renderer() -> Renderer:
