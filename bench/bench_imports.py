@@ -51,13 +51,19 @@ SAMPLE_EVENT = {
     "ses_events": "ses_events.sqs.json",
     "timer_sweep": "timer_sweep.scheduled.json",
     "tracking": "tracking_open.http.json",
+    "shop_webhook": "shop_webhook/shopify_orders_create.json",
 }
 FIRST_INVOCATION = """
 import json, sys, time
 from retention_tools.local.embedded import EmbeddedAws
 from retention_tools.local.runtime import invoke, load_function
 event = json.load(open(sys.argv[2]))
-with EmbeddedAws(stage="bench-first"):
+with EmbeddedAws(stage="bench-first") as aws:
+    if sys.argv[1] == "shop_webhook":  # a deployed stack holds the shop's secret; the samples use the test one
+        sys.path.insert(0, sys.argv[3])
+        from webhook_helpers import SECRETS
+        secret = aws.resources.secrets["ShopWebhookSecrets"]
+        aws.client("secretsmanager").put_secret_value(SecretId=secret, SecretString=json.dumps(SECRETS))
     if sys.argv[1] == "timer_sweep":  # a deployed sweep has a cursor: not the first run ever
         from retention import clock
         from retention.settings import settings
@@ -117,7 +123,14 @@ def first_invocation(function: str) -> tuple[float, float]:
         "POWERTOOLS_METRICS_DISABLED": "true",
     }
     out = subprocess.run(  # noqa: S603 - fixed interpreter and code
-        [sys.executable, "-c", FIRST_INVOCATION, function, str(ROOT / "events" / SAMPLE_EVENT[function])],
+        [
+            sys.executable,
+            "-c",
+            FIRST_INVOCATION,
+            function,
+            str(ROOT / "events" / SAMPLE_EVENT[function]),
+            str(ROOT / "tests"),
+        ],
         capture_output=True,
         text=True,
         env=env,
