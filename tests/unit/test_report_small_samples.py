@@ -13,6 +13,7 @@ from retention.models.tracking import HealthRules
 from retention.reporting.rates import Rates
 from retention.reporting.report import (
     MIN_LIFT_GROUP,
+    NO_HOLDOUT,
     TOO_FEW,
     Lift,
     Report,
@@ -86,6 +87,8 @@ def test_lift_against_a_hold_out_of_two_is_too_few_to_tell() -> None:
     assert Lift(10 * enough, 0, enough, enough // 2).verdict == "worse than the hold-out"
     assert Lift(10 * enough, 2 * enough, enough, enough // 5).verdict == "no clear difference"
     assert Lift(10 * enough, 5 * enough, enough - 1, 0).verdict == TOO_FEW
+    # a journey without a hold-out (the NPS survey) has nothing to compare, whatever its size
+    assert Lift(10 * enough, 5 * enough, 0, 0).verdict == NO_HOLDOUT
 
 
 def _report() -> Report:

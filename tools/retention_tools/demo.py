@@ -282,8 +282,8 @@ def journey_table(result: DemoResult) -> list[str]:
         f"feedback answers       {format_answers(feedback_answers(result.journeys))}",
         f"net promoter score     {format_nps(result.journeys)}",
         f"suppressed at send     {reasons}",
-        f"skipped at send        {total.get('skipped_review_recently', 0):,} review requests (one per "
-        f"{rules.review_every_days} days), {total.get('skipped_detractor', 0):,} promotions to detractors "
+        f"skipped at send        review requests {total.get('skipped_review_recently', 0):,} (one per "
+        f"{rules.review_every_days} days), promotions to detractors {total.get('skipped_detractor', 0):,} "
         f"(NPS 0-6: none for {rules.detractor_quiet_days} days)",
         f"dead letters           journey {result.journey_dead_letters}, SES events {result.ses_dead_letters}",
     ]

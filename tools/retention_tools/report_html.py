@@ -85,7 +85,7 @@ nothing); the bars under the chart are the emails sent each week.</p>
 {% for j in r.journeys %}<tr><td>{{ j.name }}</td><td>{{ pct(j.lift.treated_rate) }} of {{ j.lift.treated }}</td>
 <td>{{ pct(j.lift.holdout_rate) }} of {{ j.lift.holdout }}</td><td>{{ pp(j.lift.difference) }}</td>
 <td>{% if j.lift.interval %}{{ pp(j.lift.interval[0]) }} … {{ pp(j.lift.interval[1]) }}{% else %}—{% endif %}</td>
-<td class="{% if j.lift.verdict == 'too few to tell' %}too-few{% endif %}">{{ j.lift.verdict }}</td>
+<td class="{% if j.lift.verdict in ('too few to tell', 'no hold-out') %}too-few{% endif %}">{{ j.lift.verdict }}</td>
 <td>{{ rate(j.retention_treated) }}</td><td>{{ rate(j.retention_holdout) }}</td></tr>
 {% endfor %}</table>
 <p class="note">A lift needs at least {{ min_group }} customers in the treated and in the hold-out group; below

@@ -24,6 +24,7 @@ from retention.store.history import HistoryStore
 CountsByKey = dict[tuple[str, str, str], Counter[str]]
 
 TOO_FEW = "too few to tell"
+NO_HOLDOUT = "no hold-out"
 MIN_LIFT_GROUP = 30
 """Customers in the treated and in the hold-out group before the lift gets a verdict: a
 "+74.1 pp" against a hold-out of 2 people is chance, not a result."""
@@ -71,8 +72,11 @@ class Lift:
 
     @property
     def verdict(self) -> str:
-        """What the lift says, or :data:`TOO_FEW` below :data:`MIN_LIFT_GROUP` customers in a group."""
+        """What the lift says, or :data:`TOO_FEW` below :data:`MIN_LIFT_GROUP` customers in a group;
+        a journey without a hold-out (``holdout_share: 0``, the NPS survey) has nothing to compare."""
         interval = self.interval
+        if self.treated and not self.holdout:
+            return NO_HOLDOUT
         if min(self.treated, self.holdout) < MIN_LIFT_GROUP or interval is None:
             return TOO_FEW
         if interval[0] > 0:
