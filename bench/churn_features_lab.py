@@ -13,8 +13,8 @@ Use it to try features and fits; confirm the result once with the replay.
 
 ``--ceiling`` adds what the profile's facts can carry at most: a logistic regression fitted on
 the evaluation's own label (5-fold, each customer scored by a fit that never saw it) over the
-engine's four features, then with the average order value and the number of distinct order days
-added. The engine's refit never sees that label (it learns "ordered within 90 days" from the
+engine's features, then with the number of distinct order days added (CDNOW has several orders
+on one day). The engine's refit never sees that label (it learns "ordered within 90 days" from the
 past), so this bounds what better weights alone could reach.
 """
 
@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -37,34 +38,41 @@ import numpy as np  # noqa: E402
 
 from bench.eval_churn import CUTOFFS, bgnbd_scores, cdnow_path, purchase_days, sample  # noqa: E402
 from retention import daily_stats  # noqa: E402
-from retention.churn_fit import FEATURES, auc, fit_logistic, history_now  # noqa: E402
+from retention.churn_fit import FEATURES, Population, auc, fit_logistic, history_now  # noqa: E402
 from retention.models.events import OrderPlaced  # noqa: E402
 from retention.models.profile import CustomerProfile  # noqa: E402
+from retention.models.segments import ChurnModel, PopulationStats  # noqa: E402
 from retention.profiles import apply_order  # noqa: E402
 from retention.segments import facts, load_definitions  # noqa: E402
 from retention_tools.local.csv_orders import read_orders  # noqa: E402
 
-Row = tuple[date, int, float, float, float | None, int, tuple[float, float] | None]
+
+@dataclass(frozen=True)
+class LabResult:
+    cutoff: date
+    buyers: int
+    engine: float
+    recency: float
+    bgnbd: float | None
+    fit_rows: int
+    fitted: ChurnModel | None
+    """The weights the daily job fitted at the cut-off (``None``: the shipped ones applied)."""
+    ceiling: tuple[float, float] | None
+
 
 FOLDS = 5
 
 
 def ceiling(
-    buyers: Sequence[CustomerProfile], as_of: datetime, median_gap_days: float, labels: Sequence[bool]
+    buyers: Sequence[CustomerProfile], as_of: datetime, stats: PopulationStats, labels: Sequence[bool]
 ) -> tuple[float, float]:
-    """Cross-validated AUC of a logistic fit on the evaluation's label: (engine features, + AOV and order days)."""
+    """Cross-validated AUC of a logistic fit on the evaluation's label: (engine features, + order days)."""
     rows = []
     for profile in buyers:
         history = history_now(profile, as_of)
         assert history is not None
-        features = history.features(median_gap_days)
-        rows.append(
-            [features[name] for name in FEATURES]
-            + [
-                math.log1p(float(profile.total_spent) / profile.order_count),
-                math.log1p(len({d.date() for d in profile.order_dates})),
-            ]
-        )
+        features = history.features(Population(stats.median_gap_days, stats.median_order_value))
+        rows.append([features[name] for name in FEATURES] + [math.log1p(len({d.date() for d in profile.order_dates}))])
     x, y = np.array(rows), np.array(labels, dtype=float)
     fold = np.arange(len(y)) % FOLDS
     results = []
@@ -77,9 +85,8 @@ def ceiling(
     return results[0], results[1]
 
 
-def evaluate(customers: int | None, with_bgnbd: bool, with_ceiling: bool = False) -> list[Row]:
-    """Per cut-off: (cut-off, buyers, engine AUC, recency AUC, BG/NBD AUC or None, fit rows,
-    the ceiling's two AUCs or None)."""
+def evaluate(customers: int | None, with_bgnbd: bool, with_ceiling: bool = False) -> list[LabResult]:
+    """One result per cut-off of ``eval_churn.CUTOFFS``."""
     log = read_orders(cdnow_path(), "cdnow", currency="USD")
     events = sample(log.events, customers)
     history = purchase_days(events)
@@ -101,8 +108,12 @@ def evaluate(customers: int | None, with_bgnbd: bool, with_ceiling: bool = False
         recency = [p.last_order_at.timestamp() for p in buyers if p.last_order_at]
         labels = [any(d > cutoff for d in history[c]) for c in ids]
         bgnbd = auc(bgnbd_scores(history, ids, cutoff), labels) if with_bgnbd else None
-        bound = ceiling(buyers, as_of, stats.median_gap_days, labels) if with_ceiling else None
-        results.append((cutoff, len(ids), auc(engine, labels), auc(recency, labels), bgnbd, refit.rows, bound))
+        bound = ceiling(buyers, as_of, stats, labels) if with_ceiling else None
+        results.append(
+            LabResult(
+                cutoff, len(ids), auc(engine, labels), auc(recency, labels), bgnbd, refit.rows, refit.model, bound
+            )
+        )
     return results
 
 
@@ -115,12 +126,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     results = evaluate(args.customers, args.bgnbd, args.ceiling)
     print(f"CDNOW profiles rebuilt in memory, engine code without the emulator: {time.perf_counter() - started:.1f} s")
-    print("| cut-off | buyers | engine AUC | recency AUC | BG/NBD AUC | fit rows | ceiling: 4 features | + AOV, days |")
+    print("| cut-off | buyers | engine AUC | recency AUC | BG/NBD AUC | fit rows | ceiling | ceiling + order days |")
     print("|---|---|---|---|---|---|---|---|")
-    for cutoff, buyers, engine, recency, bgnbd, rows, bound in results:
-        bg = f"{bgnbd:.4f}" if bgnbd is not None else "—"
-        four, more = (f"{bound[0]:.4f}", f"{bound[1]:.4f}") if bound else ("—", "—")
-        print(f"| {cutoff} | {buyers:,} | {engine:.4f} | {recency:.4f} | {bg} | {rows:,} | {four} | {more} |")
+    for r in results:
+        bgnbd = f"{r.bgnbd:.4f}" if r.bgnbd is not None else "—"
+        bound, more = (f"{r.ceiling[0]:.4f}", f"{r.ceiling[1]:.4f}") if r.ceiling else ("—", "—")
+        print(
+            f"| {r.cutoff} | {r.buyers:,} | {r.engine:.4f} | {r.recency:.4f} | {bgnbd} | {r.fit_rows:,} | "
+            f"{bound} | {more} |"
+        )
+    for r in results:
+        if r.fitted is not None:
+            weights = ", ".join(f"{name}: {value:.4f}" for name, value in r.fitted.weights.items())
+            print(f"weights fitted at {r.cutoff}: intercept {r.fitted.intercept:.4f}, {weights}")
 
 
 if __name__ == "__main__":
