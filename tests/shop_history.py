@@ -51,6 +51,7 @@ def profile_as_of(customer_id: str, dates: list[datetime], as_of: datetime) -> C
         first_order_at=seen[0],
         last_order_at=seen[-1],
         order_dates=seen[-MAX_ORDER_DATES:],
+        order_totals=[Decimal(20)] * len(seen[-MAX_ORDER_DATES:]),
     )
 
 

@@ -146,7 +146,7 @@ def _risk_crossings(
     model = stats.churn_model or definitions.churn_model
 
     def risk(at: datetime) -> float:
-        return churn.churn_risk(profile, at, model, gap)
+        return churn.churn_risk(profile, at, model, gap, stats.median_order_value)
 
     since_last = churn.days_between(profile.last_order_at, start)
     since_first = churn.days_between(profile.first_order_at, start)

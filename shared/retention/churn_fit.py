@@ -2,9 +2,15 @@
 
 **Rows.** Each buyer who had ordered by the cut-off ``as_of - horizon_days`` gives one row: the
 engine's features as they were at the cut-off (orders before it, days since the last and the
-first order, the overdue ratio against the shrunk expected gap), computed from the profile's
-``order_dates`` (the last 50 orders) and ``first_order_at``; **label** = the buyer ordered again
-within the horizon after the cut-off. The model then predicts the same thing at ``as_of``.
+first order, the overdue ratio against the shrunk expected gap, the average order value of the
+orders before it against the rows' median), computed from the profile's ``order_dates`` and
+``order_totals`` (the last 50 orders) and ``first_order_at``; **label** = the buyer ordered again
+within the horizon after the cut-off. The model then predicts the same thing at ``as_of``. The
+average order value must be the one at the cut-off: today's includes the orders after it, which
+only the returning buyers have (on CDNOW at 1997-12-31 that leak ranks worse than no spend at
+all). A profile stored before ``order_totals`` existed counts its orders at today's average
+(:func:`retention.profiles.aligned_totals`), which is the average at the cut-off once the
+upgrade is a horizon old: any later order would have given it totals.
 
 **Sample, not streaming.** The scan reads every profile once; each row joins a *bottom-k*
 sample: its key is a hash of the customer id (salted with the cut-off date), and the sample keeps
@@ -14,7 +20,7 @@ segment count or page order, and exactly mergeable across the parallel scan's se
 streaming fit was not chosen: an exact logistic fit needs several passes over the rows (one Scan
 of the whole table each), SGD in one pass depends on the order of the rows, and the features at
 the cut-off need the population's median gap *at the cut-off*, known only after the pass — so the
-rows have to be kept anyway. Five parameters are pinned down long before 50,000 rows (their
+rows have to be kept anyway. Six parameters are pinned down long before 50,000 rows (their
 standard errors shrink as 1/sqrt(n)); a bigger sample would not rank customers differently.
 
 **Fit.** L2-regularised logistic regression (the penalty of ``bench/eval_churn.py``), solved by
@@ -47,11 +53,17 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from retention import churn
+from retention import churn, profiles
 from retention.models.profile import CustomerProfile
 from retention.models.segments import ChurnModel, ChurnModelSettings
 
-FEATURES = ("log_order_count", "log_days_since_last_order", "overdue_ratio", "log_days_since_first_order")
+FEATURES = (
+    "log_order_count",
+    "log_days_since_last_order",
+    "overdue_ratio",
+    "log_days_since_first_order",
+    "log_relative_order_value",
+)
 L2 = 1e-3
 """Penalty on the weights (not the intercept) per row of mean log-loss, as in bench/eval_churn.py."""
 MIN_PER_CLASS = 20
@@ -65,41 +77,68 @@ Item = TypeVar("Item")
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """A buyer's orders as of one date, reduced to what the features need. The gap prior (the
-    population's median gap at that date) is applied later, once the whole scan has been read."""
+    """A buyer's orders as of one date, reduced to what the features need. The population's
+    figures at that date (the median gap, the typical order value) are applied later, once the
+    whole scan has been read."""
 
     order_count: int
     days_since_last: float
     days_since_first: float
     span_days: float
     intervals: int
+    average_order_value: float
 
     def own_gap_days(self) -> float | None:
         return self.span_days / self.intervals if self.intervals else None
 
-    def features(self, population_gap_days: float) -> dict[str, float]:
-        gap = churn.shrunk_gap_days(self.span_days, self.intervals, population_gap_days)
-        return churn.model_features(self.order_count, self.days_since_last, self.days_since_first, gap)
+    def features(self, population: Population) -> dict[str, float]:
+        gap = churn.shrunk_gap_days(self.span_days, self.intervals, population.gap_days)
+        return churn.model_features(
+            self.order_count,
+            self.days_since_last,
+            self.days_since_first,
+            gap,
+            self.average_order_value,
+            population.order_value,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """The shop's figures the features are relative to, as of the rows' date."""
+
+    gap_days: float
+    order_value: float | None
+
+    @classmethod
+    def of(cls, histories: Sequence[History], default_gap_days: float) -> Population:
+        """The medians over ``histories`` themselves (the training rows: the shop at the cut-off)."""
+        values = [history.average_order_value for history in histories]
+        return cls(median_own_gap(histories, default_gap_days), statistics.median(values) if values else None)
 
 
 def history_at(profile: CustomerProfile, cutoff: datetime) -> History | None:
     """The profile as it was at ``cutoff`` (orders at or before it), or ``None`` if it had none.
 
     ``order_dates`` keeps the last 50 orders: a buyer with all 50 after the cut-off (50 orders in
-    one horizon) has no known last order before it and gives no row.
+    one horizon) has no known last order before it and gives no row. The average order value is
+    that of the kept orders up to the cut-off (``order_totals``): today's average would include the
+    orders after it, which only the buyers who came back have, and the fit would learn that.
     """
     if not profile.order_count or profile.first_order_at is None or profile.first_order_at > cutoff:
         return None
-    kept = [d for d in profile.order_dates if d <= cutoff]
+    totals = profiles.aligned_totals(profile)
+    kept = [(d, total) for d, total in zip(profile.order_dates, totals, strict=True) if d <= cutoff]
     if not kept:
         return None
     count = profile.order_count - (len(profile.order_dates) - len(kept))
     return History(
         order_count=count,
-        days_since_last=churn.days_between(kept[-1], cutoff),
+        days_since_last=churn.days_between(kept[-1][0], cutoff),
         days_since_first=churn.days_between(profile.first_order_at, cutoff),
-        span_days=churn.days_between(kept[0], kept[-1]),
+        span_days=churn.days_between(kept[0][0], kept[-1][0]),
         intervals=len(kept) - 1,
+        average_order_value=float(sum(total for _, total in kept)) / len(kept),
     )
 
 
@@ -114,6 +153,7 @@ def history_now(profile: CustomerProfile, as_of: datetime) -> History | None:
         days_since_first=churn.days_between(profile.first_order_at, as_of),
         span_days=churn.days_between(dates[0], dates[-1]) if len(dates) >= 2 else 0.0,
         intervals=max(0, len(dates) - 1),
+        average_order_value=churn.average_order_value(profile),
     )
 
 
@@ -221,8 +261,8 @@ def median_own_gap(histories: Iterable[History], default_gap_days: float) -> flo
     return statistics.median(gaps) if gaps else default_gap_days
 
 
-def design_matrix(histories: Sequence[History], population_gap_days: float) -> np.ndarray:
-    rows = [history.features(population_gap_days) for history in histories]
+def design_matrix(histories: Sequence[History], population: Population) -> np.ndarray:
+    rows = [history.features(population) for history in histories]
     return np.array([[row[name] for name in FEATURES] for row in rows], dtype=float).reshape(len(rows), len(FEATURES))
 
 
@@ -277,17 +317,18 @@ def refit(inputs: ChurnInputs, default_gap_days: float) -> Refit:
     reordered = int(labels.sum())
     if min(reordered, len(rows) - reordered) < MIN_PER_CLASS:
         return Refit(None, f"{reordered} of {len(rows)} rows reordered: too few of one kind", len(rows), reordered)
-    x = design_matrix(histories, median_own_gap(histories, default_gap_days))
+    x = design_matrix(histories, Population.of(histories, default_gap_days))
     model = model_from_coefficients(fit_logistic(x, labels), settings.horizon_days)
     return Refit(model, f"fitted on {len(rows)} buyers", len(rows), reordered)
 
 
 def risk_percentiles(
-    current: Sequence[History], model: ChurnModel, population_gap_days: float, below_overdue_ratio: float
+    current: Sequence[History], model: ChurnModel, population: Population, below_overdue_ratio: float
 ) -> list[float]:
     """p1..p99 of churn risk among the buyers overdue by less than ``below_overdue_ratio``, scored
-    by the same plain-Python function as every event; empty below :data:`MIN_RANKED_BUYERS`."""
-    features = [history.features(population_gap_days) for history in current]
+    by the same plain-Python function as every event (with the stored statistics' median gap and
+    typical order value); empty below :data:`MIN_RANKED_BUYERS`."""
+    features = [history.features(population) for history in current]
     risks = [churn.risk_of(f, model) for f in features if f["overdue_ratio"] < below_overdue_ratio]
     if len(risks) < MIN_RANKED_BUYERS:
         return []

@@ -49,7 +49,7 @@ def compute(
     percentiles = churn_fit.risk_percentiles(
         inputs.churn.current.items(),
         in_force,
-        population.median_gap_days,
+        churn_fit.Population(population.median_gap_days, population.median_order_value),
         definitions.churn_model.percentiles_below_overdue_ratio,
     )
     stats = population.model_copy(

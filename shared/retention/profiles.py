@@ -59,9 +59,11 @@ def apply_order(profile: CustomerProfile, order: OrderPlaced, at: datetime) -> C
     for category in sorted({item.category for item in order.items}):
         categories[category] = categories.get(category, 0) + 1
 
-    order_dates = list(profile.order_dates)
-    bisect.insort(order_dates, order.placed_at)
-    order_dates = order_dates[-MAX_ORDER_DATES:]
+    order_dates, order_totals = list(profile.order_dates), aligned_totals(profile)
+    position = bisect.bisect_right(order_dates, order.placed_at)
+    order_dates.insert(position, order.placed_at)
+    order_totals.insert(position, order.total)
+    order_dates, order_totals = order_dates[-MAX_ORDER_DATES:], order_totals[-MAX_ORDER_DATES:]
 
     changes: dict[str, object] = {
         "order_count": profile.order_count + 1,
@@ -69,6 +71,7 @@ def apply_order(profile: CustomerProfile, order: OrderPlaced, at: datetime) -> C
         "currency": order.currency,
         "categories": categories,
         "order_dates": order_dates,
+        "order_totals": order_totals,
         "first_order_at": min(filter(None, (profile.first_order_at, order.placed_at))),
         "last_order_at": max(filter(None, (profile.last_order_at, order.placed_at))),
         "updated_at": at,
@@ -195,6 +198,24 @@ def apply_reregistration(profile: CustomerProfile, event: CustomerRegistered, at
 # ------------------------------------------------------------------ refunds and cancellations
 
 
+def aligned_totals(profile: CustomerProfile) -> list[Decimal]:
+    """``order_totals``, one per entry of ``order_dates``. A profile stored before totals were kept
+    (or otherwise out of step) counts each of its kept orders at its average order value: the
+    best the profile knows, and never a value from after those orders."""
+    if len(profile.order_totals) == len(profile.order_dates):
+        return list(profile.order_totals)
+    return [profile.average_order_value] * len(profile.order_dates)
+
+
+def _position_of(record: OrderRecord, order_dates: list[datetime], order_totals: list[Decimal]) -> int | None:
+    """Where ``record`` sits in the kept orders: the entry at its time, preferring one worth what
+    the record still is (two orders placed in the same second are told apart by their value);
+    ``None`` once it has aged out of the last :data:`MAX_ORDER_DATES`."""
+    at_time = [i for i, placed_at in enumerate(order_dates) if placed_at == record.placed_at]
+    same_value = [i for i in at_time if order_totals[i] == record.remaining]
+    return (same_value or at_time or [None])[0]
+
+
 def _uncount(profile: CustomerProfile, record: OrderRecord) -> dict[str, object]:
     """The profile fields without ``record`` as an order (cancelled or fully refunded)."""
     categories = dict(profile.categories)
@@ -203,11 +224,17 @@ def _uncount(profile: CustomerProfile, record: OrderRecord) -> dict[str, object]
             categories[category] -= 1
         else:
             categories.pop(category, None)
-    order_dates = list(profile.order_dates)
-    if record.placed_at in order_dates:
-        order_dates.remove(record.placed_at)
+    order_dates, order_totals = list(profile.order_dates), aligned_totals(profile)
+    position = _position_of(record, order_dates, order_totals)
+    if position is not None:
+        del order_dates[position], order_totals[position]
     count = max(0, profile.order_count - 1)
-    changes: dict[str, object] = {"order_count": count, "categories": categories, "order_dates": order_dates}
+    changes: dict[str, object] = {
+        "order_count": count,
+        "categories": categories,
+        "order_dates": order_dates,
+        "order_totals": order_totals,
+    }
     if count == 0:
         changes |= {"first_order_at": None, "last_order_at": None}
     else:
@@ -237,6 +264,12 @@ def apply_refund(
     }
     if record.counts and not refunded.counts:
         changes |= _uncount(profile, record)
+    else:
+        order_totals = aligned_totals(profile)
+        position = _position_of(record, profile.order_dates, order_totals)
+        if position is not None:
+            order_totals[position] = max(Decimal(0), order_totals[position] - applied)
+            changes["order_totals"] = order_totals
     return profile.model_copy(update=changes), refunded, applied
 
 

@@ -80,7 +80,7 @@ def facts(profile: CustomerProfile, as_of: datetime, stats: PopulationStats, def
         "days_since_registered": churn.days_between(registered, as_of) if registered else 0.0,
         "expected_gap_days": gap,
         "overdue_ratio": (since_last / gap) if profile.order_count and gap > 0 else 0.0,
-        "churn_risk": churn.churn_risk(profile, as_of, model, gap),
+        "churn_risk": churn.churn_risk(profile, as_of, model, gap, stats.median_order_value),
         "referral_count": profile.referral_count,
         "coupon_order_share": (len(profile.coupons_used) / profile.order_count) if profile.order_count else 0.0,
         "category_count": len(profile.categories),
@@ -163,6 +163,7 @@ class StatsInputs:
     frequency: list[float] = field(default_factory=list)
     monetary: list[float] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
+    order_values: list[float] = field(default_factory=list)
 
     def add(self, profile: CustomerProfile, as_of: datetime) -> None:
         if not profile.order_count or profile.last_order_at is None:
@@ -170,6 +171,7 @@ class StatsInputs:
         self.recency.append(churn.days_between(profile.last_order_at, as_of))
         self.frequency.append(profile.order_count)
         self.monetary.append(float(profile.total_spent))
+        self.order_values.append(churn.average_order_value(profile))
         if len(profile.order_dates) >= 2:
             span = churn.days_between(profile.order_dates[0], profile.order_dates[-1])
             self.gaps.append(span / (len(profile.order_dates) - 1))
@@ -180,6 +182,7 @@ class StatsInputs:
             self.frequency + other.frequency,
             self.monetary + other.monetary,
             self.gaps + other.gaps,
+            self.order_values + other.order_values,
         )
 
 
@@ -200,6 +203,7 @@ def stats_from_inputs(inputs: StatsInputs, as_of: datetime) -> PopulationStats:
         median_gap_days=round(statistics.median(inputs.gaps), 2)
         if inputs.gaps
         else float(load_definitions().inactivity.default_gap_days),
+        median_order_value=round(statistics.median(inputs.order_values), 2) if inputs.order_values else None,
         recency_cuts=_quintile_cuts(inputs.recency),
         frequency_cuts=_quintile_cuts(inputs.frequency),
         monetary_cuts=_quintile_cuts(inputs.monetary),

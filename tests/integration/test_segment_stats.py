@@ -86,4 +86,4 @@ def test_the_daily_job_refits_on_a_shop_with_enough_history_and_events_score_wit
         apply_shop_event(event, CustomerStore(settings().customers_table))
     stored = CustomerStore(settings().customers_table).get_profile(customer.customer_id)
     gap = churn.expected_gap_days(stored, stats.median_gap_days)
-    assert stored.segment.churn_risk == churn.churn_risk(stored, at, stats.churn_model, gap)
+    assert stored.segment.churn_risk == churn.churn_risk(stored, at, stats.churn_model, gap, stats.median_order_value)

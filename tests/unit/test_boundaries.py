@@ -121,16 +121,18 @@ def _assert_every_change_is_announced(
 
 weights = st.floats(min_value=-2.5, max_value=2.5, allow_nan=False)
 fitted_models = st.builds(
-    lambda intercept, w_count, w_last, w_overdue, w_first: ChurnModel(
+    lambda intercept, w_count, w_last, w_overdue, w_first, w_value: ChurnModel(
         intercept=intercept,
         weights={
             "log_order_count": w_count,
             "log_days_since_last_order": w_last,
             "overdue_ratio": w_overdue,
             "log_days_since_first_order": w_first,
+            "log_relative_order_value": w_value,
         },
     ),
     st.floats(min_value=-3, max_value=3, allow_nan=False),
+    weights,
     weights,
     weights,
     weights,
@@ -145,6 +147,7 @@ def shops(draw):
         computed_at=T0,
         vip_spend=Decimal(draw(st.sampled_from(["120", "1e12"]))),
         median_gap_days=draw(st.floats(min_value=5, max_value=120)),
+        median_order_value=draw(st.none() | st.floats(min_value=5, max_value=400)),
         recency_cuts=sorted(draw(st.lists(st.floats(min_value=1, max_value=300), min_size=4, max_size=4))),
         churn_model=draw(st.none() | fitted_models),
         churn_risk_percentiles=[] if percentile is None else [percentile] * 99,

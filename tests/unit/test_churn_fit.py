@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -54,7 +55,9 @@ def test_refit_on_a_ten_day_reorder_shop_ranks_better_than_the_shipped_weights()
     gaps = [churn.expected_gap_days(p, stats.median_gap_days) for p in profiles]
 
     def auc_of(model):
-        risks = [churn.churn_risk(p, T0, model, gap) for p, gap in zip(profiles, gaps, strict=True)]
+        risks = [
+            churn.churn_risk(p, T0, model, gap, stats.median_order_value) for p, gap in zip(profiles, gaps, strict=True)
+        ]
         return churn_fit.auc([-risk for risk in risks], labels)
 
     fitted, shipped = auc_of(stats.churn_model), auc_of(DEFINITIONS.churn_model)
@@ -126,12 +129,54 @@ def test_features_at_the_cut_off_ignore_later_orders_and_the_label_sees_them():
     cutoff = T0 - HORIZON
     past = churn_fit.history_at(profile, cutoff)
     assert past == churn_fit.History(
-        order_count=3, days_since_last=10.0, days_since_first=110.0, span_days=100.0, intervals=2
+        order_count=3,
+        days_since_last=10.0,
+        days_since_first=110.0,
+        span_days=100.0,
+        intervals=2,
+        average_order_value=20.0,
     )
     inputs = churn_fit.ChurnInputs(T0, DEFINITIONS.churn_model)
     inputs.add(profile)
     assert inputs.training.items() == [(past, True)]
     assert churn_fit.history_at(profile_as_of("C2", dates[-1:], T0), cutoff) is None  # first order after it
+
+
+def test_the_average_order_value_at_the_cut_off_counts_only_the_orders_before_it():
+    # Given orders of 10 and 30 before the cut-off and one of 200 after it
+    dates = [T0 - timedelta(days=d) for d in (150, 120, 30)]
+    profile = profile_as_of("C1", dates, T0).model_copy(
+        update={"total_spent": Decimal(240), "order_totals": [Decimal(10), Decimal(30), Decimal(200)]}
+    )
+    # Then the row's average is 20: today's 80 would tell the fit that this buyer came back
+    assert churn_fit.history_at(profile, T0 - HORIZON).average_order_value == 20.0
+    assert churn_fit.history_now(profile, T0).average_order_value == 80.0
+
+
+def _spending(profiles, per_order: int):
+    return [
+        p.model_copy(
+            update={
+                "total_spent": Decimal(per_order * p.order_count),
+                "order_totals": [Decimal(per_order)] * len(p.order_dates),
+            }
+        )
+        for p in profiles
+    ]
+
+
+def test_the_fit_learns_that_bigger_baskets_come_back_when_the_rest_is_alike():
+    # Given a ten-day shop of 600 buyers with the same orders up to the cut-off (T0 - 90 days):
+    # those spending 40 per order kept ordering after it, those spending 10 stopped there
+    kept = _spending(_every_ten_days(300, 200, 0, prefix="K"), per_order=40)
+    stopped = _spending(_every_ten_days(300, 200, 90, prefix="S"), per_order=10)
+    assert churn_fit.history_at(kept[0], T0 - HORIZON).days_since_last == 0.0
+    assert churn_fit.history_at(stopped[0], T0 - HORIZON).days_since_last == 0.0
+    stats, _ = _daily([*kept, *stopped])
+    # Then the fitted weights say that spending more per order than the typical buyer lowers the risk
+    assert stats.churn_model is not None
+    assert stats.churn_model.weights["log_relative_order_value"] > 0.5
+    assert stats.median_order_value == 25.0  # between the two kinds of buyer
 
 
 def test_percentiles_rank_the_buyers_who_have_not_lapsed_under_the_model_in_force():
@@ -146,7 +191,8 @@ def test_percentiles_rank_the_buyers_who_have_not_lapsed_under_the_model_in_forc
     assert stats.churn_risk_percentiles == sorted(stats.churn_risk_percentiles)
 
     def risk(profile):
-        return churn.churn_risk(profile, T0, stats.churn_model, churn.expected_gap_days(profile, stats.median_gap_days))
+        gap = churn.expected_gap_days(profile, stats.median_gap_days)
+        return churn.churn_risk(profile, T0, stats.churn_model, gap, stats.median_order_value)
 
     # ranking only the buyers not yet lapsed (overdue < 3): the late half are the riskiest
     assert stats.risk_percentile(40) == risk(on_time[0]) < stats.risk_percentile(70) == risk(late[0])

@@ -72,6 +72,45 @@ def test_order_history_is_bounded():
     assert profile.order_dates[-1] == T0 + timedelta(days=59)
 
 
+def test_each_kept_order_date_has_its_order_total_even_when_orders_arrive_late():
+    # Given orders of 10 (day 0) and 30 (day 20), then a late one of 20 placed on day 10
+    profile = _fresh()
+    for order_id, day, total in (("O1", 0, "10.00"), ("O3", 20, "30.00"), ("O2", 10, "20.00")):
+        profile = profiles.apply_order(
+            profile, order(order_id=order_id, total=total, placed_at=T0 + timedelta(days=day)), T0
+        )
+    # Then dates and totals stay in step, in date order
+    assert profile.order_dates == [T0, T0 + timedelta(days=10), T0 + timedelta(days=20)]
+    assert profile.order_totals == [Decimal("10.00"), Decimal("20.00"), Decimal("30.00")]
+
+
+def test_order_totals_are_bounded_with_the_dates():
+    profile = _fresh()
+    for n in range(60):
+        profile = profiles.apply_order(
+            profile, order(order_id=f"O{n}", total=f"{n}.00", placed_at=T0 + timedelta(days=n)), T0
+        )
+    assert len(profile.order_totals) == profiles.MAX_ORDER_DATES
+    assert profile.order_totals[0] == Decimal("10.00") and profile.order_totals[-1] == Decimal("59.00")
+
+
+def test_a_profile_stored_before_totals_were_kept_fills_them_with_its_average_on_the_next_order():
+    # Given a stored profile with two order dates, 100 spent, and no totals
+    stored = _fresh().model_copy(
+        update={
+            "order_count": 2,
+            "total_spent": Decimal("100.00"),
+            "first_order_at": T0,
+            "last_order_at": T0 + timedelta(days=5),
+            "order_dates": [T0, T0 + timedelta(days=5)],
+        }
+    )
+    assert profiles.aligned_totals(stored) == [Decimal("50.00"), Decimal("50.00")]
+    # When it orders again, the older orders count at its average: nothing from after them
+    profile = profiles.apply_order(stored, order(order_id="O3", total="80.00", placed_at=T0 + timedelta(days=9)), T0)
+    assert profile.order_totals == [Decimal("50.00"), Decimal("50.00"), Decimal("80.00")]
+
+
 def test_registration_after_orders_does_not_overwrite_newer_email():
     profile = profiles.apply_order(_fresh(), order(placed_at=T0 + timedelta(days=5)), T0)
     registration = CustomerRegistered(customer_id="C1", email="old@example.com", name="X", registered_at=T0)

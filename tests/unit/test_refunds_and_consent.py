@@ -42,6 +42,24 @@ def test_a_partial_refund_lowers_spend_and_average_but_the_order_still_counts():
     assert (record.refunded, record.remaining, record.counts) == (Decimal("15.00"), Decimal("45.00"), True)
 
 
+def test_refunds_and_cancellations_keep_each_order_total_what_the_order_is_still_worth():
+    profile, first, second = _two_orders()
+    assert profile.order_totals == [Decimal("40.00"), Decimal("60.00")]
+    profile, second, _ = profiles.apply_refund(profile, second, Decimal("15.00"), T0)
+    assert profile.order_totals == [Decimal("40.00"), Decimal("45.00")]
+    profile, _, _ = profiles.apply_cancellation(profile, first, T0 + timedelta(days=1), T0)
+    assert (profile.order_dates, profile.order_totals) == ([T0 + timedelta(days=9)], [Decimal("45.00")])
+    profile, _, _ = profiles.apply_refund(profile, second, Decimal("45.00"), T0)
+    assert profile.order_dates == profile.order_totals == []
+
+
+def test_of_two_orders_placed_in_the_same_second_the_cancelled_one_leaves_with_its_own_total():
+    cheap, dear = order(order_id="O1", total="10.00"), order(order_id="O2", total="90.00")
+    profile = profiles.apply_order(profiles.apply_order(profiles.new_profile("C1", T0), cheap, T0), dear, T0)
+    cancelled, _, _ = profiles.apply_cancellation(profile, profiles.order_record(dear, T0), T0 + timedelta(hours=1), T0)
+    assert (cancelled.order_dates, cancelled.order_totals) == ([T0], [Decimal("10.00")])
+
+
 def test_a_refund_is_capped_at_what_the_order_is_still_worth_and_the_emptied_order_stops_counting():
     profile, _, second = _two_orders()
     profile, second, _ = profiles.apply_refund(profile, second, Decimal("15.00"), T0)

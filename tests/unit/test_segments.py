@@ -125,13 +125,13 @@ def test_churn_risk_grows_with_recency_and_falls_with_frequency():
     model = load_definitions().churn_model
     one = customer(orders=1)
     many = customer(orders=8, gap_days=20)
-    assert churn.churn_risk(one, T0 + timedelta(days=200), model, 30) > churn.churn_risk(
-        one, T0 + timedelta(days=10), model, 30
+    assert churn.churn_risk(one, T0 + timedelta(days=200), model, 30, None) > churn.churn_risk(
+        one, T0 + timedelta(days=10), model, 30, None
     )
-    assert churn.churn_risk(many, T0 + timedelta(days=10), model, 20) < churn.churn_risk(
-        one, T0 + timedelta(days=10), model, 30
+    assert churn.churn_risk(many, T0 + timedelta(days=10), model, 20, None) < churn.churn_risk(
+        one, T0 + timedelta(days=10), model, 30, None
     )
-    assert churn.churn_risk(customer(orders=0), T0, model, 30) == 0
+    assert churn.churn_risk(customer(orders=0), T0, model, 30, None) == 0
 
 
 def _percentiles(p70: float) -> list[float]:
@@ -167,7 +167,30 @@ def test_weights_fitted_on_the_shop_replace_the_shipped_ones():
     at = T0 + timedelta(days=45)
     own = classify(profile, at, STATS.model_copy(update={"churn_model": fitted})).churn_risk
     gap = churn.expected_gap_days(profile, STATS.median_gap_days)
-    assert own == churn.churn_risk(profile, at, fitted, gap) != classify(profile, at, STATS).churn_risk
+    assert (
+        own
+        == churn.churn_risk(profile, at, fitted, gap, STATS.median_order_value)
+        != classify(profile, at, STATS).churn_risk
+    )
+
+
+def test_spend_per_order_counts_against_the_shops_typical_order_whatever_the_currency():
+    # A buyer at the shop's typical order scores as if spend were unknown; one spending twice as
+    # much per order scores the same in a shop pricing in euros as in one pricing in yen
+    assert churn.relative_order_value(50, 50) == churn.relative_order_value(50, None) == 0
+    assert churn.relative_order_value(100, 50) == pytest.approx(churn.relative_order_value(10_000, 5_000), abs=0.02)
+    model, at = load_definitions().churn_model, T0 + timedelta(days=30)
+    euro, yen = customer(orders=3, spent="150"), customer(orders=3, spent="15000")
+    assert churn.churn_risk(euro, at, model, 30, 25.0) == pytest.approx(
+        churn.churn_risk(yen, at, model, 30, 2500.0), abs=0.01
+    )
+    assert churn.churn_risk(euro, at, model, 30, 25.0) < churn.churn_risk(euro, at, model, 30, 100.0)
+
+
+def test_the_typical_order_is_the_median_buyers_average_order_value():
+    buyers = [customer(orders=n, spent=str(s)) for n, s in ((1, 10), (2, 60), (4, 400))]
+    assert compute_stats(buyers, T0).median_order_value == 30.0
+    assert compute_stats([customer(orders=0)], T0).median_order_value is None
 
 
 def test_expected_gap_is_shrunk_towards_the_population():

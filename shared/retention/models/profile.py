@@ -53,6 +53,11 @@ class CustomerProfile(BaseModel):
     categories: dict[str, int] = Field(default_factory=dict)
     last_items: list[ItemSummary] = Field(default_factory=list)
     order_dates: list[datetime] = Field(default_factory=list)
+    order_totals: list[Decimal] = Field(default_factory=list)
+    """What each order in ``order_dates`` is still worth (after refunds), position for position:
+    the churn refit needs the average order value *as it was* on a past day. A profile stored
+    before totals were kept has none; its next order fills the older positions with its average
+    order value (:func:`retention.profiles.aligned_totals`)."""
     coupons_used: list[CouponCode] = Field(default_factory=list)
     referred_by: CustomerId | None = None
     referrals: list[CustomerId] = Field(default_factory=list)

@@ -80,7 +80,13 @@ class InactivitySettings(BaseModel):
         return data
 
 
-ChurnFeature = Literal["log_order_count", "log_days_since_last_order", "overdue_ratio", "log_days_since_first_order"]
+ChurnFeature = Literal[
+    "log_order_count",
+    "log_days_since_last_order",
+    "overdue_ratio",
+    "log_days_since_first_order",
+    "log_relative_order_value",
+]
 
 
 class ChurnModel(BaseModel):
@@ -154,6 +160,9 @@ class PopulationStats(BaseModel):
     buyers: int = 0
     vip_spend: Decimal = Decimal("1e12")
     median_gap_days: float = 60.0
+    median_order_value: float | None = None
+    """The median of the buyers' average order values: the churn model's typical order
+    (``None`` in statistics stored before it was computed, or without a buyer)."""
     recency_cuts: list[float] = Field(default_factory=list)
     frequency_cuts: list[float] = Field(default_factory=list)
     monetary_cuts: list[float] = Field(default_factory=list)
