@@ -142,6 +142,7 @@ def enter(
     labels: set[str] | None = None,
     coupon: Coupon | None = None,
     now: datetime = NOW,
+    score: NpsAnswer | None = None,
 ) -> decisions.Entry:
     winback = winback or journey()
     return decisions.decide_entry(
@@ -154,6 +155,7 @@ def enter(
         labels,
         now,
         definitions(winback),
+        score=score,
     )
 
 
@@ -936,34 +938,9 @@ def test_an_nps_trigger_names_its_group(trigger: dict[str, object], message: str
 
 def test_a_detractor_is_kept_out_of_a_journey_that_excludes_detractors():
     referral = journey(entry={"segments": ["at_risk"], "exclude_nps": ["detractor"]})
-    unhappy = scored(3, 200).nps  # the latest score stands until a better one
-    assert decisions.decide_entry(
-        "winback",
-        referral,
-        JourneyState(customer_id="C1", journey="winback"),
-        profile(),
-        None,
-        "segment:1",
-        None,
-        NOW,
-        definitions(referral),
-        score=unhappy,
-    ) == Ignore("not_eligible")
-    assert isinstance(
-        decisions.decide_entry(
-            "winback",
-            referral,
-            JourneyState(customer_id="C1", journey="winback"),
-            profile(),
-            None,
-            "segment:1",
-            None,
-            NOW,
-            definitions(referral),
-            score=scored(9, 200).nps,
-        ),
-        Enter,
-    )
+    # the latest score stands until a better one, however old
+    assert enter(winback=referral, trigger_key="segment:1", score=scored(3, 200).nps) == Ignore("not_eligible")
+    assert isinstance(enter(winback=referral, trigger_key="segment:1", score=scored(9, 200).nps), Enter)
 
 
 def test_only_the_latest_score_starts_a_journey():
