@@ -214,7 +214,8 @@ class EngagementStore:
         )
         score = nps.score_of(kept.answer) if nps.is_survey(survey_answers) else None
         if score is not None:
-            survey = NpsAnswer(score=score, message_id=kept.message_id, sent_at=record.sent_at or at, at=kept.at)
+            sent = record.sent_at or record.claimed_at  # the same on every replay
+            survey = NpsAnswer(score=score, message_id=kept.message_id, sent_at=sent, at=kept.at)
             if not self._set_nps(record.customer_id, survey):
                 score = None  # an older survey's score, or the customer erased: nothing to tell
         return KeptAnswer(kept, newly, score)
