@@ -74,6 +74,14 @@ class NpsSummary:
         centre = (share_p - share_d) * 100
         return max(-100.0, centre - half), min(100.0, centre + half)
 
+    @property
+    def score_text(self) -> str | None:
+        """``+30 (95 % interval -18 to +78)``: how the report and the demo summary print it."""
+        if self.score is None or self.interval is None:
+            return None
+        low, high = self.interval
+        return f"{self.score:+.0f} (95 % interval {low:+.0f} to {high:+.0f})"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "answers": self.total,

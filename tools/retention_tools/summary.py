@@ -88,12 +88,11 @@ def feedback_answers(journeys: Mapping[str, Mapping[str, int]], scores: bool = F
 def format_nps(journeys: Mapping[str, Mapping[str, int]]) -> str:
     """``+31 (95 % interval +12 to +50) from 84 scores: 45 promoters, 20 passives, 19 detractors``."""
     summary = nps.summarise(feedback_answers(journeys, scores=True))
-    if summary.score is None or summary.interval is None:
+    if summary.score_text is None:
         return "no scores yet"
-    low, high = summary.interval
     few = f", {TOO_FEW}" if summary.total < MIN_NPS_ANSWERS else ""
     return (
-        f"{summary.score:+.0f} (95 % interval {low:+.0f} to {high:+.0f}) from {summary.total:,} scores: "
+        f"{summary.score_text} from {summary.total:,} scores: "
         f"{summary.promoters:,} promoters, {summary.passives:,} passives, {summary.detractors:,} detractors{few}"
     )
 

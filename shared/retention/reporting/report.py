@@ -525,10 +525,9 @@ def nps_rows(report: Report) -> list[tuple[str, str, NpsSummary]]:
 
 def nps_verdict(summary: NpsSummary) -> str:
     """``NPS +30 (95 % interval +1 to +59)``, with :data:`TOO_FEW` below :data:`MIN_NPS_ANSWERS`."""
-    if summary.score is None or summary.interval is None:
+    if summary.score_text is None:
         return "no scores yet"
-    low, high = summary.interval
-    text = f"NPS {summary.score:+.0f} (95 % interval {low:+.0f} to {high:+.0f})"
+    text = f"NPS {summary.score_text}"
     if summary.total < MIN_NPS_ANSWERS:
         text += f", {TOO_FEW} ({summary.total:,} scores, {MIN_NPS_ANSWERS} needed)"
     return text
